@@ -1,0 +1,33 @@
+"""emlab: the companion package of the EM course.
+
+The functional core (``e_step``, ``m_step``, ``log_likelihood``, ``elbo``,
+``kl_divergence``) follows the notebooks' derivations line by line.
+"""
+
+from .core import (
+    as_data,
+    e_step,
+    elbo,
+    kl_divergence,
+    log_joint,
+    log_likelihood,
+    log_normal_pdf,
+    m_step,
+    run_em,
+)
+from .params import GMMParams
+
+__all__ = [
+    "GMMParams",
+    "as_data",
+    "e_step",
+    "elbo",
+    "kl_divergence",
+    "log_joint",
+    "log_likelihood",
+    "log_normal_pdf",
+    "m_step",
+    "run_em",
+]
+
+__version__ = "0.1.0"
