@@ -1,0 +1,111 @@
+"""Static checks of every notebook's JSON: the authoring rules of CONTRIBUTING (README), enforced.
+
+These run without a kernel; nbval (collected from notebooks/) then executes each notebook and compares outputs.
+"""
+
+import ast
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def test_the_course_has_its_notebooks():
+    names = [p.name for p in NOTEBOOKS if p.parent.name == "notebooks"]
+    assert names and names[0].startswith("00_"), "notebooks/00_... is the start page"
+    prefixes = [int(n[:2]) for n in names]
+    assert prefixes == list(range(len(names))), f"notebooks must be numbered 00, 01, ... without gaps: {names}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_kernel_is_python3(path):
+    assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_outputs_stored_from_a_top_to_bottom_run(path):
+    counts = [c.get("execution_count") for c in code_cells(load(path))]
+    assert all(c is not None for c in counts), "every code cell must be executed (stored outputs)"
+    assert counts == list(range(1, len(counts) + 1)), "execution counts must be 1..N: run the notebook top to bottom"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_errors_or_warnings_in_outputs(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        tags = cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "error":
+                assert "raises-exception" in tags, f"code cell {i}: stored error without the raises-exception tag"
+            if out["output_type"] == "stream":
+                assert out["name"] == "stdout", f"code cell {i}: output on stderr (a warning?)"
+                assert "Warning" not in "".join(out["text"]), f"code cell {i}: a warning in the output"
+            text = json.dumps(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r"np\.float64\(", text), f"code cell {i}: print floats at fixed precision"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_timing_metadata_and_tags_not_comments(path):
+    nb = load(path)
+    for i, cell in enumerate(nb["cells"]):
+        assert "execution" not in cell.get("metadata", {}), f"cell {i}: timing metadata (use record_timing=False)"
+        if cell["cell_type"] == "code":
+            assert "NBVAL_" not in source(cell), f"cell {i}: use nbval-* cell tags, not # NBVAL comments"
+            assert "MPLBACKEND" not in source(cell), f"cell {i}: never set MPLBACKEND"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_cell_has_slideshow_metadata(path):
+    for i, cell in enumerate(load(path)["cells"]):
+        slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        assert slide_type in SLIDE_TYPES, f"cell {i}: slideshow.slide_type is {slide_type!r}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_goals_at_the_top_and_summary_at_the_bottom(path):
+    md = [source(c).lower() for c in load(path)["cells"] if c["cell_type"] == "markdown"]
+    assert any("goal" in t for t in md[:3]), "state the learning goals at the top"
+    assert any("summary" in t or "what next" in t for t in md[-3:]), "end with a summary and what next"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_cells_are_valid_python_and_import_emlab(path):
+    sources = [source(c) for c in code_cells(load(path))]
+    for s in sources:
+        ast.parse("\n".join(line for line in s.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    imports_emlab = any(re.search(r"^\s*(from emlab|import emlab)", s, re.M) for s in sources)
+    assert imports_emlab, "import the course code from emlab"
+
+
+def test_no_helper_is_defined_in_two_notebooks():
+    """A function two notebooks need belongs in emlab (exercise stubs and their solutions are exempt)."""
+    where = defaultdict(set)
+    for path in NOTEBOOKS:
+        if path.parent.name == "solutions":
+            continue
+        for cell in code_cells(load(path)):
+            tree = ast.parse("\n".join(ln for ln in source(cell).splitlines() if not ln.lstrip().startswith("%")))
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef):
+                    where[node.name].add(path.name)
+    shared = {name: sorted(paths) for name, paths in where.items() if len(paths) > 1}
+    assert not shared, f"move these helpers into emlab: {shared}"
