@@ -4,6 +4,8 @@ The functional core (``e_step``, ``m_step``, ``log_likelihood``, ``elbo``,
 ``kl_divergence``) follows the notebooks' derivations line by line.
 """
 
+# Submodules used as namespaces in the notebooks: `from emlab import plots, style, datasets`.
+from . import datasets, plots, style
 from .core import (
     as_data,
     e_step,
@@ -18,6 +20,9 @@ from .core import (
 from .params import GMMParams
 
 __all__ = [
+    "datasets",
+    "plots",
+    "style",
     "GMMParams",
     "as_data",
     "e_step",
