@@ -1,0 +1,270 @@
+"""Build one reveal.js HTML slide deck per course notebook.
+
+Usage (from the repository root)::
+
+    python scripts/build_slides.py                 # decks for notebooks/*.ipynb into slides/
+    python scripts/build_slides.py --offline       # ... plus a local copy of reveal.js & co next to them
+    python scripts/build_slides.py notebooks/02_jensen.ipynb --output-dir /tmp/decks
+
+The decks come from nbconvert's slides exporter and follow each cell's ``slideshow.slide_type``
+metadata (slide / subslide / fragment / - / skip / notes), so they show the same slides as presenting live
+with RISE in JupyterLab.
+
+By default a deck loads reveal.js, require.js, jQuery and MathJax from public CDNs, so it needs a network
+connection when it is opened. ``--offline`` is for classrooms without one: it fetches those libraries from
+the npm registry at build time (``npm pack``, into a temporary folder), unpacks them into
+``<output-dir>/_static/`` and points the decks at that copy with relative URLs. Copy the whole output folder
+to the presenting machine. The libraries are never committed: ``slides/`` is git-ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Name of the folder, next to the decks, that holds the offline copies of the JavaScript libraries.
+STATIC_DIR = "_static"
+
+#: npm packages bundled by ``--offline``. reveal.js must stay on 4.x (the layout nbconvert's reveal
+#: template expects: ``dist/reveal.js``, ``dist/theme/``, ``plugin/notes/``); MathJax on 2.x (the template
+#: configures it with the MathJax 2 ``MathJax.Hub`` API).
+NPM_PACKAGES = {
+    "reveal.js": "reveal.js@4.6.1",
+    "requirejs": "requirejs@2.3.7",
+    "jquery": "jquery@3.7.1",
+    "mathjax": "mathjax@2.7.9",
+}
+
+#: URLs (relative to a deck) of the files nbconvert's template loads, once bundled by ``--offline``.
+OFFLINE_URLS = {
+    "reveal_url_prefix": f"{STATIC_DIR}/reveal.js",
+    "require_js_url": f"{STATIC_DIR}/requirejs/require.js",
+    "jquery_url": f"{STATIC_DIR}/jquery/dist/jquery.min.js",
+    # MathJax.js, not latest.js: latest.js looks the newest version up on a CDN.
+    "mathjax_url": f"{STATIC_DIR}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+}
+
+
+def default_notebooks(root: Path = ROOT) -> list[Path]:
+    """Return the course notebooks (``notebooks/*.ipynb``, not the solutions), sorted by name.
+
+    Parameters
+    ----------
+    root : Path
+        Repository root.
+
+    Returns
+    -------
+    list of Path
+    """
+    return sorted((root / "notebooks").glob("*.ipynb"))
+
+
+def _keep_member(package: str, name: str) -> bool:
+    """Whether to unpack the tarball member ``name`` (a path below ``package/``)."""
+    if package != "mathjax":
+        return True
+    # MathJax 2 ships ~2,500 files (unminified sources, every font in four formats, 40 translations, 30
+    # combined configurations, three output processors). The decks load one configuration, the CommonHTML
+    # output (PreviewHTML for the fast preview) and the TeX woff fonts: keep those, and extensions/, which
+    # the configuration pulls in on demand.
+    parts = name.split("/")
+    if parts[0] in ("unpacked", "test", "docs"):
+        return False
+    if parts[0] == "config":
+        return parts[1] in ("TeX-AMS_CHTML-full.js", "Safe.js", "local")
+    if parts[0] == "fonts":
+        return parts[1:4] == ["HTML-CSS", "TeX", "woff"]
+    if parts[0] == "localization":
+        return parts[1] in ("en", "en.js")
+    if parts[:2] == ["jax", "output"] and len(parts) > 3:
+        return parts[2] in ("CommonHTML", "PreviewHTML", "NativeMML")
+    return True
+
+
+def fetch_offline_assets(static_dir: Path, npm: str = "npm") -> Path:
+    """Download reveal.js, require.js, jQuery and MathJax from the npm registry into ``static_dir``.
+
+    Each package is fetched with ``npm pack`` into a temporary folder and unpacked to
+    ``static_dir/<package>/`` (replacing an older copy).
+
+    Parameters
+    ----------
+    static_dir : Path
+        Destination folder, normally ``<output-dir>/_static``.
+    npm : str
+        The npm executable.
+
+    Returns
+    -------
+    Path
+        ``static_dir``.
+
+    Raises
+    ------
+    RuntimeError
+        When npm is missing or ``npm pack`` fails (for example without network access).
+    """
+    npm_path = shutil.which(npm)
+    if npm_path is None:
+        raise RuntimeError(
+            f"--offline needs npm to fetch reveal.js, but {npm!r} is not on PATH: install Node.js/npm "
+            "(Debian: apt-get install npm), or build without --offline to load the libraries from CDNs."
+        )
+    static_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="emlab-npm-") as tmp:
+        specs = list(NPM_PACKAGES.values())
+        result = subprocess.run(
+            [npm_path, "pack", "--silent", *specs],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"`npm pack {' '.join(specs)}` failed (exit {result.returncode}); the npm registry must be "
+                f"reachable at build time for --offline.\n{result.stderr.strip()}"
+            )
+        tarballs = result.stdout.split()
+        if len(tarballs) != len(specs):
+            raise RuntimeError(f"npm pack printed {tarballs!r}; expected one tarball for each of {specs!r}")
+        for package, tarball in zip(NPM_PACKAGES, tarballs, strict=True):
+            dest = static_dir / package
+            if dest.exists():
+                shutil.rmtree(dest)
+            with tarfile.open(Path(tmp) / tarball) as tar:
+                members = []
+                for member in tar.getmembers():
+                    # npm tarballs keep everything under a top folder, "package/" for all of ours.
+                    top, _, rest = member.name.partition("/")
+                    if not rest or not _keep_member(package, rest):
+                        continue
+                    member.name = rest
+                    members.append(member)
+                tar.extractall(dest, members=members, filter="data")
+    return static_dir
+
+
+def exporter_config(offline: bool = False, no_input: bool = False):
+    """Return the traitlets configuration for nbconvert's ``SlidesExporter``.
+
+    Parameters
+    ----------
+    offline : bool
+        Point the decks at the local copies in ``_static/`` (see :data:`OFFLINE_URLS`) instead of CDNs.
+    no_input : bool
+        Hide code cells' input and show only their outputs.
+
+    Returns
+    -------
+    traitlets.config.Config
+    """
+    from traitlets.config import Config
+
+    config = Config()
+    # Figures are projected large; let a tall slide scroll rather than be cut off.
+    config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.reveal_number = "c/t"
+    if offline:
+        for trait, url in OFFLINE_URLS.items():
+            setattr(config.SlidesExporter, trait, url)
+    if no_input:
+        config.TemplateExporter.exclude_input = True
+        config.TemplateExporter.exclude_input_prompt = True
+        config.TemplateExporter.exclude_output_prompt = True
+    return config
+
+
+def build_decks(
+    notebooks: list[Path] | None = None,
+    output_dir: Path = ROOT / "slides",
+    offline: bool = False,
+    no_input: bool = False,
+    fetch=fetch_offline_assets,
+) -> list[Path]:
+    """Write ``<output_dir>/<notebook stem>.slides.html`` for each notebook.
+
+    Parameters
+    ----------
+    notebooks : list of Path, optional
+        Notebooks to convert; default :func:`default_notebooks`.
+    output_dir : Path
+        Where the decks (and, with ``offline``, the ``_static/`` folder) go; created if needed.
+    offline : bool
+        Bundle reveal.js & co into ``output_dir/_static`` and link the decks to it.
+    no_input : bool
+        Hide code input in the decks.
+    fetch : callable
+        ``fetch(static_dir)`` that puts the libraries in place when ``offline``; the default downloads them
+        with npm (tests pass a stand-in).
+
+    Returns
+    -------
+    list of Path
+        The decks written, in the order of ``notebooks``.
+
+    Raises
+    ------
+    ValueError
+        When there is no notebook to convert or a path is not an existing ``.ipynb`` file.
+    """
+    import nbformat
+    from nbconvert import SlidesExporter
+
+    notebooks = default_notebooks() if notebooks is None else [Path(nb) for nb in notebooks]
+    if not notebooks:
+        raise ValueError(
+            "no notebooks to convert: notebooks/*.ipynb is empty; pass notebook paths explicitly."
+        )
+    for nb in notebooks:
+        if nb.suffix != ".ipynb" or not nb.is_file():
+            raise ValueError(f"{nb} is not an existing .ipynb file; pass paths to notebooks.")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if offline:
+        fetch(output_dir / STATIC_DIR)
+
+    exporter = SlidesExporter(config=exporter_config(offline=offline, no_input=no_input))
+    decks = []
+    for nb in notebooks:
+        body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
+        deck = output_dir / f"{nb.stem}.slides.html"
+        deck.write_text(body, encoding="utf-8")
+        decks.append(deck)
+    return decks
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to convert (default: notebooks/*.ipynb)")
+    parser.add_argument("-o", "--output-dir", type=Path, default=ROOT / "slides", help="default: slides/")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="fetch reveal.js, require.js, jQuery and MathJax with npm and link the decks to that local copy",
+    )
+    parser.add_argument("--no-input", action="store_true", help="hide code cells' input (outputs only)")
+    args = parser.parse_args(argv)
+    try:
+        decks = build_decks(args.notebooks or None, args.output_dir, offline=args.offline, no_input=args.no_input)
+    except (ValueError, RuntimeError) as exc:
+        print(f"build_slides: {exc}", file=sys.stderr)
+        return 1
+    for deck in decks:
+        print(deck)
+    if args.offline:
+        print(f"Offline copy of the libraries: {args.output_dir / STATIC_DIR} (keep it next to the decks).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
