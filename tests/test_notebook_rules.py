@@ -71,6 +71,12 @@ def test_no_timing_metadata_and_tags_not_comments(path):
         if cell["cell_type"] == "code":
             assert "NBVAL_" not in source(cell), f"cell {i}: use nbval-* cell tags, not # NBVAL comments"
             assert "MPLBACKEND" not in source(cell), f"cell {i}: never set MPLBACKEND"
+            lines = [ln for ln in source(cell).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+            # nbval executes with store_history=False, so IPython ignores a trailing ';' and the hidden
+            # repr (with its memory address) appears only under nbval.
+            assert not (lines and lines[-1].rstrip().endswith(";")), (
+                f"cell {i}: a trailing ';' does not hide output under nbval; assign the result or call plt.show()"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
