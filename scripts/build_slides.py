@@ -221,9 +221,7 @@ def build_decks(
 
     notebooks = default_notebooks() if notebooks is None else [Path(nb) for nb in notebooks]
     if not notebooks:
-        raise ValueError(
-            "no notebooks to convert: notebooks/*.ipynb is empty; pass notebook paths explicitly."
-        )
+        raise ValueError("no notebooks to convert: notebooks/*.ipynb is empty; pass notebook paths explicitly.")
     for nb in notebooks:
         if nb.suffix != ".ipynb" or not nb.is_file():
             raise ValueError(f"{nb} is not an existing .ipynb file; pass paths to notebooks.")
