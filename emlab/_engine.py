@@ -1,0 +1,322 @@
+"""Fast EM engine behind :class:`emlab.GaussianMixture` (the functional core stays the readable one).
+
+One EM iteration is one blocked pass over the data. Each point x is expanded into a
+feature vector f(x) = [1, x, second-order terms] held feature-major (one row per
+feature, one column per point), so that
+
+* the log joint ln phi_j + ln N(x; mu_j, Sigma_j) is a *linear* function C_j . f(x)
+  of the features (the Gaussian exponent is a quadratic form in x), and
+* the M-step's sufficient statistics sum_i w_ij f(x_i) = (N_j, sum w x, sum w x x^T)
+  are one matrix product W^T F.
+
+So each row block costs two BLAS calls (``C @ F_b`` and ``R_b @ F_b.T``) plus a
+log-sum-exp, and nothing of size (m, k) is ever stored. The coefficients C come
+from the Cholesky factors of the precisions (ln|Sigma| from their diagonals).
+
+The data are shifted by their mean before the expansion: the second moments are
+then taken about the centre of the data, which keeps the quadratic form and the
+covariance update accurate (no cancellation between large raw moments).
+
+Only numpy's BLAS/LAPACK run in the loop. numpy and scipy each load their own
+OpenBLAS here, and alternating the two costs milliseconds per switch with
+several threads; long loops additionally run with BLAS limited to one thread
+(when threadpoolctl is installed), which is the fastest setting for these
+thin matrix products.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+__all__ = ["Design", "compile_log_joint", "em_pass", "final_pass", "log_joint_blocks", "m_step_from_stats"]
+
+_EPS = np.finfo(np.float64).eps
+_LOG_2PI = math.log(2.0 * math.pi)
+# A cached feature matrix may use up to this many bytes; beyond it the features
+# are rebuilt block by block (Binder machines have 1-2 GB of RAM).
+_FEATURE_CACHE_BYTES = 64 * 2**20
+# Bytes of temporaries per row block: small enough to stay in the L2 cache.
+_BLOCK_BYTES = 2**19
+# Below this many multiply-adds per pass the thread-limiting context costs
+# more than it can save.
+_THREAD_LIMIT_WORK = 2_000_000
+
+
+def n_second_order(n: int, covariance_type: str) -> int:
+    """Number of second-order features for ``covariance_type`` in dimension n."""
+    if covariance_type in ("full", "tied"):
+        return n * (n + 1) // 2
+    if covariance_type == "diag":
+        return n
+    return 1
+
+
+class Design:
+    """Feature-major expansion f(x) = [1, x - shift, second-order terms] of a data set.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+        Finite float data (validated by the caller).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        Chooses the second-order terms: all products x_a x_b (a <= b) for
+        'full' and 'tied', the squares x_a^2 for 'diag', ||x||^2 for 'spherical'.
+    shift : ndarray of shape (n,)
+        Subtracted from every point before the expansion.
+    """
+
+    def __init__(self, X: np.ndarray, covariance_type: str, shift: np.ndarray):
+        self.m, self.n = X.shape
+        self.covariance_type = covariance_type
+        self.shift = shift
+        self.iu = np.triu_indices(self.n)
+        self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
+        XT = np.subtract(X.T, shift[:, None])  # feature-major copy
+        if 8 * self.n_features * self.m <= _FEATURE_CACHE_BYTES:
+            self._F = self._expand(XT)
+            self._XT = None
+        else:
+            self._F = None
+            self._XT = XT
+        self._XtX = None
+        self.block = int(max(256, min(self.m, _BLOCK_BYTES // (8 * (self.n_features + 1)))))
+
+    def _expand(self, XT: np.ndarray) -> np.ndarray:
+        n, b = XT.shape
+        F = np.empty((self.n_features, b))
+        F[0] = 1.0
+        F[1 : 1 + n] = XT
+        second = F[1 + n :]
+        if self.covariance_type in ("full", "tied"):
+            np.multiply(XT[self.iu[0]], XT[self.iu[1]], out=second)
+        elif self.covariance_type == "diag":
+            np.multiply(XT, XT, out=second)
+        else:
+            np.einsum("ij,ij->j", XT, XT, out=second[0])
+        return F
+
+    def blocks(self):
+        """Yield the feature matrix in column blocks of shape (n_features, <= block)."""
+        step = self.block
+        for start in range(0, self.m, step):
+            if self._F is not None:
+                yield self._F[:, start : start + step]
+            else:
+                yield self._expand(self._XT[:, start : start + step])
+
+    def scatter(self) -> np.ndarray:
+        """sum_i (x_i - shift)(x_i - shift)^T, shape (n, n) (the tied M-step needs it)."""
+        if self._XtX is None:
+            XT = self._F[1 : 1 + self.n] if self._F is not None else self._XT
+            self._XtX = XT @ XT.T
+        return self._XtX
+
+
+def compile_log_joint(weights, means, prec_chol, covariance_type: str) -> np.ndarray:
+    """Coefficients C (k, n_features) with ln phi_j + ln N(x; mu_j, Sigma_j) = C_j . f(x).
+
+    ``means`` are in the shifted coordinates of the :class:`Design`;
+    ``prec_chol`` is scikit-learn's precisions_cholesky_ (P = U U^T), so
+    ln|Sigma_j|^(-1/2) = sum ln diag(U_j).
+    """
+    k, n = means.shape
+    with np.errstate(divide="ignore"):  # phi_j = 0 gives ln phi_j = -inf: that component gets no points
+        log_w = np.log(weights)
+    if covariance_type in ("full", "tied"):
+        U = prec_chol if covariance_type == "full" else prec_chol[None]
+        P = np.matmul(U, U.transpose(0, 2, 1))
+        log_det = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
+        Pmu = np.einsum("kab,kb->ka", np.broadcast_to(P, (k, n, n)), means)
+        iu0, iu1 = np.triu_indices(n)
+        # x^T P x = sum_a P_aa x_a^2 + 2 sum_{a<b} P_ab x_a x_b
+        second = P[:, iu0, iu1] * np.where(iu0 == iu1, -0.5, -1.0)
+        second = np.broadcast_to(second, (k, iu0.size))
+    elif covariance_type == "diag":
+        P = prec_chol**2
+        log_det = np.log(prec_chol).sum(axis=1)
+        Pmu = P * means
+        second = -0.5 * P
+    else:  # spherical
+        P = prec_chol**2
+        log_det = n * np.log(prec_chol)
+        Pmu = P[:, None] * means
+        second = -0.5 * P[:, None]
+    C = np.empty((k, 1 + n + second.shape[1]))
+    C[:, 0] = log_w + log_det - 0.5 * (n * _LOG_2PI + np.einsum("ka,ka->k", Pmu, means))
+    C[:, 1 : 1 + n] = Pmu
+    C[:, 1 + n :] = second
+    return C
+
+
+@contextlib.contextmanager
+def _no_context():
+    yield
+
+
+_controller = None
+
+
+def blas_threads_limited(work: float):
+    """Context limiting BLAS to one thread when ``work`` (multiply-adds per pass) is large."""
+    global _controller
+    if work < _THREAD_LIMIT_WORK:
+        return _no_context()
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # optional: without it BLAS keeps its default threads
+            _controller = False
+        else:
+            _controller = ThreadpoolController()
+    if _controller is False:
+        return _no_context()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def em_pass(design: Design, C: np.ndarray):
+    """One E-step with its sufficient statistics, in one pass over the data.
+
+    Returns
+    -------
+    log_lik : float
+        l(Theta) = sum_i ln sum_j exp(C_j . f(x_i)), the total log-likelihood
+        at the parameters that produced C.
+    T : ndarray of shape (k, n_features)
+        T_j = sum_i w_ij f(x_i) with w the responsibilities: T[:, 0] = N_j,
+        T[:, 1:1+n] = sum_i w_ij (x_i - shift), then the second-order sums.
+    """
+    k = C.shape[0]
+    T = np.zeros((k, design.n_features))
+    log_lik = 0.0
+    for Fb in design.blocks():
+        L = C @ Fb
+        mx = L.max(axis=0)
+        L -= mx
+        np.exp(L, out=L)
+        s = L.sum(axis=0)
+        L /= s  # responsibilities of the block, (k, b)
+        log_lik += mx.sum() + np.log(s).sum()
+        T += L @ Fb.T
+    return float(log_lik), T
+
+
+def log_joint_blocks(design: Design, C: np.ndarray) -> np.ndarray:
+    """ln p(x^(i), z = j; Theta) for all points, shape (m, k)."""
+    out = np.empty((design.m, C.shape[0]))
+    start = 0
+    for Fb in design.blocks():
+        stop = start + Fb.shape[1]
+        out[start:stop] = (C @ Fb).T
+        start = stop
+    return out
+
+
+def final_pass(design: Design, C: np.ndarray):
+    """Total log-likelihood and the most probable component of every point."""
+    labels = np.empty(design.m, dtype=np.intp)
+    log_lik = 0.0
+    start = 0
+    for Fb in design.blocks():
+        L = C @ Fb
+        stop = start + L.shape[1]
+        labels[start:stop] = L.argmax(axis=0)
+        mx = L.max(axis=0)
+        log_lik += mx.sum() + np.log(np.exp(L - mx).sum(axis=0)).sum()
+        start = stop
+    return float(log_lik), labels
+
+
+def expected_log_joint(C: np.ndarray, T: np.ndarray) -> float:
+    """sum_ij w_ij (C_j . f(x_i)) = sum_j C_j . T_j; a term with N_j = 0 counts 0 even if ln phi_j = -inf."""
+    prod = np.multiply(C, T, out=np.zeros_like(T), where=T != 0)
+    return float(prod.sum())
+
+
+class CollapseError(ValueError):
+    """A covariance became singular (a component collapsed onto too few points)."""
+
+
+_COLLAPSE_MSG = (
+    "Fitting the mixture failed: component {j} collapsed (its covariance is singular: {why}). "
+    "This happens when a component sits on a single point or on a few coincident/collinear points. "
+    "Increase reg_covar (for example to 1e-4 or 1e-3), use fewer components, or standardise X."
+)
+
+
+def cholesky_precisions(cov, covariance_type: str, scale):
+    """precisions_cholesky_ from covariances, raising a clear error when one is singular.
+
+    ``scale`` bounds the magnitude of the moments the covariance was computed
+    from; a pivot below round-off of that size means "numerically singular".
+    """
+    if covariance_type in ("full", "tied"):
+        S = cov if covariance_type == "full" else cov[None]
+        n = S.shape[-1]
+        try:
+            Lc = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:
+            eig = np.linalg.eigvalsh(S).min(axis=1)
+            j = int(np.argmin(eig))
+            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"smallest eigenvalue {eig[j]:.3g}")) from None
+        piv = np.diagonal(Lc, axis1=1, axis2=2) ** 2
+        floor = 8 * n * _EPS * np.broadcast_to(np.asarray(scale, dtype=float), (S.shape[0],))
+        bad = np.flatnonzero(piv.min(axis=1) <= floor)
+        if bad.size:
+            j = int(bad[0])
+            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"pivot {piv[j].min():.3g} is round-off"))
+        eye = np.eye(n)
+        U = np.linalg.solve(Lc, np.broadcast_to(eye, S.shape)).transpose(0, 2, 1)
+        return U if covariance_type == "full" else U[0]
+    floor = 8 * _EPS * np.asarray(scale, dtype=float)
+    bad = np.flatnonzero(np.atleast_1d(cov <= floor).reshape(cov.shape[0], -1).any(axis=1))
+    if bad.size:
+        j = int(bad[0])
+        raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"variance {np.min(cov[j]):.3g}"))
+    return 1.0 / np.sqrt(cov)
+
+
+def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covariance_type: str):
+    """M-step from the sufficient statistics T of :func:`em_pass`, as scikit-learn computes it.
+
+    N_j gets scikit-learn's ``+ 10 * eps`` guard, so an empty component gives
+    finite (if meaningless) parameters instead of 0/0.
+
+    Returns
+    -------
+    weights, means (shifted coordinates), covariances, precisions_cholesky
+    """
+    n = design.n
+    nk_raw = T[:, 0]
+    nk = nk_raw + 10 * _EPS
+    means = T[:, 1 : 1 + n] / nk[:, None]
+    second = T[:, 1 + n :]
+    if covariance_type == "full":
+        k = T.shape[0]
+        iu0, iu1 = design.iu
+        S2 = np.empty((k, n, n))
+        S2[:, iu0, iu1] = second
+        S2[:, iu1, iu0] = second
+        S2 /= nk[:, None, None]
+        # sum_i w (x - mu)(x - mu)^T / N with mu = Sx / N: expanded exactly, including the guard.
+        cov = S2 - ((2.0 - nk_raw / nk)[:, None, None] * means[:, :, None]) * means[:, None, :]
+        scale = np.abs(np.diagonal(S2, axis1=1, axis2=2)).max(axis=1)
+        cov[:, np.arange(n), np.arange(n)] += reg_covar
+    elif covariance_type == "tied":
+        XtX = design.scatter()
+        cov = (XtX - np.einsum("k,ka,kb->ab", nk, means, means)) / nk.sum()
+        scale = np.abs(np.diagonal(XtX)).max() / nk.sum()
+        cov.flat[:: n + 1] += reg_covar
+    elif covariance_type == "diag":
+        S2 = second / nk[:, None]
+        cov = S2 - means**2 + reg_covar
+        scale = np.abs(S2)
+    else:
+        S2 = second[:, 0] / nk
+        cov = (S2 - np.einsum("ka,ka->k", means, means)) / n + reg_covar
+        scale = np.abs(S2)
+    prec_chol = cholesky_precisions(cov, covariance_type, scale)
+    weights = nk / nk.sum()
+    return weights, means, cov, prec_chol
