@@ -17,6 +17,8 @@ from .core import (
     m_step,
     run_em,
 )
+from .loop import loop_em_step
+from .mixture import GaussianMixture
 from .params import GMMParams
 
 __all__ = [
