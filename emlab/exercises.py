@@ -157,10 +157,12 @@ def _call(fn, case: _Case):
                 if "read-only" in str(exc):
                     hint = " Do not modify the inputs in place: work on a copy (e.g. X = X.copy())."
                 elif isinstance(exc, (IndexError, ValueError)) and ("shape" in str(exc) or "index" in str(exc)):
-                    hint = " Check the shapes: X is (m,) or (m, n), W is (m, k), mu is (k, n), Sigma is (k, n, n)."
-                raise _Fail(
-                    f"your function raised {type(exc).__name__} on {case.label}: {_clean(exc)}.{hint}"
-                ) from None
+                    hint = (
+                        " Check the shapes: X is (m,) for 1-D data or (m, n), W is (m, k), params.mu is (k, n) "
+                        "and params.Sigma is (k, n, n)."
+                    )
+                text = _clean(exc).rstrip(".")
+                raise _Fail(f"your function raised {type(exc).__name__} on {case.label}: {text}.{hint}") from None
     for w in caught:
         msg = str(w.message)
         if msg not in case.warned:
@@ -274,10 +276,12 @@ def _underflow_message(case: _Case, X, params, rows, consequence: str) -> str:
     i = int(rows[0])
     top = float(_ref_log_joint(X, params)[i].max())
     return (
-        f"underflow far from the components. On {case.label}, at the point {_describe_point(X, i)} every "
-        f"phi_j N(x; mu_j, Sigma_j) is at most exp({_num(top)}), which is exactly 0 in floating point, so "
-        f"{consequence} The densities were multiplied/normalised in linear space: work in log space instead "
-        "(ln phi_j + ln N(x; mu_j, Sigma_j), then scipy.special.logsumexp over the components)." + _warn_note(case)
+        f"underflow far from the components. Your answer is right on the earlier cases but wrong on {case.label}: "
+        f"at the point {_describe_point(X, i)} every phi_j N(x; mu_j, Sigma_j) is at most exp({_num(top)}), "
+        f"which is exactly 0 in floating point, so {consequence} Densities multiplied or normalised in linear "
+        "space (or exponentiated before subtracting the largest term, or patched with a small epsilon) cannot "
+        "survive this: work in log space, ln phi_j + ln N(x; mu_j, Sigma_j), and combine the components with "
+        "scipy.special.logsumexp." + _warn_note(case)
     )
 
 
@@ -310,7 +314,7 @@ def _problems(far: bool = True, many: bool = False):
         xm = np.concatenate([rng.normal(0.0, 1.0, 1000), rng.normal(4.0, 2.0, 1000)])
         out.append(
             (
-                "m = 2000 points (1-D, k = 2), where the product of the densities underflows",
+                "m = 2000 points (1-D, k = 2)",
                 xm,
                 GMMParams(phi=[0.5, 0.5], mu=[0.0, 4.0], Sigma=[1.0, 4.0]),
             )
@@ -437,7 +441,7 @@ def check_jensen_gap(jensen_gap) -> CheckResult:
         if not np.isfinite(out) and np.any(p == 0):
             raise _Fail(
                 f"on {case.label} your function returned {_num(out)}. A point with p = 0 must contribute "
-                "nothing, but f(0) = ln 0 = -inf and 0 * (-inf) = NaN. Sum only over the points with p > 0 "
+                "nothing, but f is -inf there (ln 0) and 0 * (-inf) = NaN. Sum only over the points with p > 0 "
                 "(mask = p > 0)." + _warn_note(case)
             )
         with np.errstate(all="ignore"):
@@ -543,14 +547,18 @@ def check_log_likelihood(fn) -> CheckResult:
     cases = [_Case(label, (X, p)) for label, X, p in _problems(many=True)]
     for case in cases:
         X, params = case.args
-        out = _scalar(_call(fn, case), case, "the total log-likelihood l(Theta), one number")
+        out = _scalar(_call(fn, case), case, "the total log-likelihood l(Theta)")
         ref = _ref_log_likelihood(X, params)
         if _close(out, ref):
             continue
+        rows = _far_rows(X, params)
+        if rows.size:
+            raise _Fail(
+                _underflow_message(
+                    case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; l(Theta) = {_num(ref)})."
+                )
+            )
         if not np.isfinite(out):
-            rows = _far_rows(X, params)
-            if rows.size:
-                raise _Fail(_underflow_message(case, X, params, rows, "ln p(x) = ln 0 = -inf."))
             if ref < _LOG_TINY:
                 raise _Fail(
                     f"densities multiplied in linear space: on {case.label} the likelihood prod_i p(x^(i)) = "
@@ -647,6 +655,20 @@ def check_e_step(fn) -> CheckResult:
             raise _Fail(f"W contains NaN or inf on {case.label} (first in row {bad[0]})." + _warn_note(case))
         if _close(W, ref):
             continue
+        rows = _far_rows(X, params)
+        bad = np.flatnonzero(~np.isclose(W, ref, rtol=_RTOL, atol=_ATOL).all(axis=1))
+        far_bad = np.intersect1d(bad, rows)
+        if far_bad.size:
+            i = int(far_bad[0])
+            raise _Fail(
+                _underflow_message(
+                    case,
+                    X,
+                    params,
+                    far_bad,
+                    f"its row cannot be normalised (you returned {_arr(W[i])}; the posterior is {_arr(ref[i])}).",
+                )
+            )
         with np.errstate(all="ignore"):
             pre_variants = [
                 (
@@ -751,14 +773,18 @@ def check_elbo(fn) -> CheckResult:
     cases = _elbo_cases()
     for case in cases:
         X, W, params = case.args
-        out = _scalar(_call(fn, case), case, "the ELBO L(q, Theta), one number")
+        out = _scalar(_call(fn, case), case, "the ELBO L(q, Theta)")
         ref = _ref_elbo(X, W, params)
         if _close(out, ref):
             continue
+        rows = _far_rows(X, params)
+        if rows.size:
+            raise _Fail(
+                _underflow_message(
+                    case, X, params, rows, f"ln(phi_j N) is lost (you returned {_num(out)}; L = {_num(ref)})."
+                )
+            )
         if not np.isfinite(out):
-            rows = _far_rows(X, params)
-            if rows.size:
-                raise _Fail(_underflow_message(case, X, params, rows, "ln(phi_j N) = -inf."))
             if np.any(W == 0):
                 raise _Fail(
                     f"your function returned {_num(out)} on {case.label}, where some w_j^(i) = 0. The term "
@@ -1078,12 +1104,12 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
     if other is not None:
         j, c1, c2 = other
         raise _Fail(
-            f"Sigma_{j} is centred on some other point (about {_arr(c1)} or {_arr(c2)}) instead of the new mean "
-            f"mu_{j} = {_arr(ref.mu[j])}: it exceeds the right Sigma_{j} by (mu_{j} - c)(mu_{j} - c)^T. Centre "
+            f"Sigma[{j}] is centred on some other point (about {_arr(c1)} or {_arr(c2)}) instead of the new mean "
+            f"mu[{j}] = {_arr(ref.mu[j])}: it exceeds the right Sigma[{j}] by (mu_j - c)(mu_j - c)^T. Centre "
             "Sigma_j on the new mu_j computed from this W." + seen
         )
     j = int(np.argmax(np.abs(Sigma - ref.Sigma).reshape(k, -1).max(axis=1)))
-    raise _Fail(f"Sigma_{j} is wrong on {case.label}: you returned {_arr(Sigma[j])}, expected {_arr(ref.Sigma[j])}.")
+    raise _Fail(f"Sigma[{j}] is wrong on {case.label}: you returned {_arr(Sigma[j])}, expected {_arr(ref.Sigma[j])}.")
 
 
 def _m_step_cases():
@@ -1269,14 +1295,18 @@ def check_bic(fn) -> CheckResult:
     cases = [_Case(label, (X, p)) for label, X, p in probs]
     for case in cases:
         X, params = case.args
-        out = _scalar(_call(fn, case), case, "the BIC, one number")
+        out = _scalar(_call(fn, case), case, "the BIC")
         ref = _bic(X, params)
         if _close(out, ref):
             continue
+        rows = _far_rows(X, params)
+        if rows.size:
+            raise _Fail(
+                _underflow_message(
+                    case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; BIC = {_num(ref)})."
+                )
+            )
         if not np.isfinite(out):
-            rows = _far_rows(X, params)
-            if rows.size:
-                raise _Fail(_underflow_message(case, X, params, rows, "ln p(x) = -inf and BIC = inf."))
             raise _Fail(
                 f"your function returned {_num(out)} on {case.label}; BIC = {_num(ref)}. Compute l(Theta) "
                 "in log space (densities multiplied in linear space underflow)." + _warn_note(case)
