@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 
 from emlab import GMMParams, datasets, plots, style  # noqa: E402
 from emlab.plots import density  # noqa: E402
+from emlab.plots.jensen import GALLERY as JENSEN_GALLERY  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def _render_png(fig) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", dpi=50)  # low dpi: same drawing code path, less pixel work
     data = buf.getvalue()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return data
@@ -173,3 +174,116 @@ def test_density_gallery_renders(name):
         fig = density.GALLERY[name]()
         assert isinstance(fig, matplotlib.figure.Figure)
         _render_png(fig)
+
+
+# ---------------------------------------------------------------- jensen
+
+
+def test_jensen_classic_log_two_points():
+    out = plots.jensen()  # ln x, x in {1, 4}, p = 1/2
+    # the chord passes through (x1, ln x1) and (x2, ln x2)
+    np.testing.assert_allclose(out.chord.get_xydata(), [[1.0, 0.0], [4.0, np.log(4.0)]])
+    np.testing.assert_allclose(out.points.get_xydata(), [[1.0, 0.0], [4.0, np.log(4.0)]])
+    assert out.Ex == pytest.approx(2.5)
+    assert out.f_Ex == pytest.approx(np.log(2.5))
+    assert out.E_fx == pytest.approx(0.5 * np.log(4.0))
+    # ln E[x] - E[ln x] = ln 2.5 - ln 2 = ln 1.25
+    assert -out.gap == pytest.approx(np.log(1.25), rel=1e-12)
+    assert out.shape == "concave"
+    # drawn where the numbers say: f(E[x]) on the curve, E[f(x)] on the chord at x = E[x]
+    np.testing.assert_allclose(out.f_of_mean.get_xydata(), [[2.5, np.log(2.5)]])
+    np.testing.assert_allclose(out.mean_of_f.get_xydata(), [[2.5, np.log(2.0)]])
+    assert np.interp(2.5, *out.chord.get_data()) == pytest.approx(np.log(2.0))
+    assert out.mean_line.get_xdata()[0] == pytest.approx(2.5)
+    arrow = out.gap_arrow
+    np.testing.assert_allclose(sorted([arrow.xy[1], arrow.xyann[1]]), [np.log(2.0), np.log(2.5)])
+    assert "0.223" in out.gap_text.get_text()
+    curve_x, curve_y = out.curve.get_data()
+    assert curve_x.min() == pytest.approx(0.1) and curve_x.max() == pytest.approx(5.0)
+    np.testing.assert_allclose(curve_y, np.log(curve_x))
+    assert _legend_texts(out.legend) == [
+        r"$\ln x$",
+        r"$(x_i, \ln x_i)$",
+        "chord",
+        r"$\mathbb{E}[x] = 2.500$",
+        r"$\ln \mathbb{E}[x] = 0.916$",
+        r"$\mathbb{E}[\ln x] = 0.693$",
+    ]
+    assert out.ax.get_xlabel() == "$x$" and out.ax.get_ylabel() == r"$\ln x$"
+    assert "concave" in out.ax.get_title()
+    _render_png(out.fig)
+
+
+def test_jensen_convex_many_points_uses_hull():
+    x = np.array([-1.0, 0.0, 0.7, 1.5])
+    p = np.array([0.2, 0.3, 0.3, 0.2])
+    out = plots.jensen(np.exp, x, p, xlim=(-1.5, 2.0))
+    assert out.chord is None and out.hull is not None
+    assert out.shape == "convex"
+    assert out.gap == pytest.approx(p @ np.exp(x) - np.exp(p @ x))
+    assert out.gap > 0
+    # (E[x], E[f(x)]) lies inside the convex hull of the points
+    assert out.hull.get_path().contains_point((out.Ex, out.E_fx))
+    assert not out.hull.get_path().contains_point((out.Ex, out.E_fx + 5))
+    assert "convex hull of the points" in _legend_texts(out.legend)
+    _render_png(out.fig)
+
+
+def test_jensen_generic_function_and_point_mass():
+    out = plots.jensen(lambda t: t**2, x=(0.5, 2.0, 3.0), p=(0.0, 1.0, 0.0), xlim=(0, 4))
+    assert out.gap == pytest.approx(0.0, abs=1e-12)  # a point mass: no gap
+    assert out.gap_arrow is None
+    assert out.ax.get_ylabel() == "$f(x)$"
+    assert out.shape == "convex"
+    wavy = plots.jensen(np.sin, x=(0.0, 3.0), p=(0.5, 0.5), xlim=(0, 6))
+    assert wavy.shape == "neither" and "no Jensen guarantee" in wavy.ax.get_title()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"x": (1.0, 4.0), "p": (0.5, 0.6)}, "sum to 1"),
+        ({"x": (1.0, 4.0), "p": (1.5, -0.5)}, "non-negative"),
+        ({"x": (1.0, 4.0), "p": (1.0,)}, "one probability per point"),
+        ({"x": (-1.0, 4.0), "p": (0.5, 0.5)}, "not finite"),
+        ({"xlim": (5, 1)}, "xlim"),
+        ({"f": "log"}, "function"),
+    ],
+)
+def test_jensen_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plots.jensen(**kwargs)
+
+
+def test_jensen_widget_falls_back_headless():
+    out = plots.jensen_widget()  # no kernel here: the static figure
+    assert isinstance(out, plots.jensen_static().__class__)
+    assert len(out.panels) == 3
+    assert out.panels[0].gap == pytest.approx(np.log(2.0) - np.log(2.5))
+    # the gap shrinks as the distribution concentrates
+    gaps = [abs(a.gap) for a in out.panels]
+    assert gaps[0] > gaps[1] and gaps[0] > gaps[2]
+    assert out.panels[0].legend is not None and out.panels[1].legend is None
+    _render_png(out.fig)
+
+
+def test_jensen_widget_sliders_redraw(capsys):
+    w = plots.jensen_widget(interactive=True)
+    assert set(w.sliders) == {"x1", "x2", "p"}
+    assert w.artists.Ex == pytest.approx(2.5)
+    w.sliders["p"].value = 0.9
+    assert w.artists.Ex == pytest.approx(0.9 * 1.0 + 0.1 * 4.0)
+    w.sliders["x2"].value = 3.0
+    np.testing.assert_allclose(w.artists.chord.get_xydata()[1], [3.0, np.log(3.0)])
+    # one set of artists on the axes after several redraws (each redraw clears the old one)
+    assert len(w.ax.lines) == len(w.artists.ax.lines) and w.artists.ax is w.ax
+    assert sum(line.get_label() == "chord" for line in w.ax.lines) == 1
+    assert repr(w) == f"JensenWidget(x=(1.00, 3.00), p=0.90, gap={w.artists.gap:.3f})"
+    with pytest.raises(ValueError, match="two points"):
+        plots.jensen_widget(x=(1.0, 2.0, 3.0), interactive=True)
+
+
+@pytest.mark.parametrize("name", sorted(JENSEN_GALLERY))
+def test_jensen_gallery_renders(name):
+    with style.course_style():
+        _render_png(JENSEN_GALLERY[name]())
