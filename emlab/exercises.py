@@ -187,7 +187,11 @@ def _checker(noun: str):
             fname = getattr(fn, "__name__", "your function")
             fname = "your function" if fname == "<lambda>" else f"`{fname}`"
             try:
-                summary = body(fn, *args, **kwargs)
+                # The checker's own variant formulas (the known mistakes) may overflow or divide by 0:
+                # that is expected and must not print warnings into the student's notebook.
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    summary = body(fn, *args, **kwargs)
             except _NotImplemented:
                 return CheckResult(
                     False,
@@ -229,37 +233,40 @@ def _match(value, variants):
     return None
 
 
-def _scalar(out, case: _Case, what: str) -> float:
-    """Read the student's output as one number, or fail with a message about its type/shape."""
+def _a(obj) -> str:
+    """'a tuple', 'an ndarray': the type of the student's output, in words."""
+    name = type(obj).__name__
+    return f"an {name}" if name[0].lower() in "aeiou" else f"a {name}"
+
+
+def _numeric(out, case: _Case, what: str) -> np.ndarray:
+    """The student's output as a float array, or fail with a message about None, type or complex numbers."""
     if out is None:
         raise _Fail(
             f"your function returned None on {case.label}. Did you forget the `return` statement? "
             f"It should return {what}."
         )
     try:
-        a = np.asarray(out, dtype=float)
+        a = np.asarray(out)
+        if np.iscomplexobj(a):
+            raise _Fail(
+                f"your function returned complex numbers on {case.label}: was a negative number passed to "
+                f"np.sqrt, or np.emath used? It should return {what}, real-valued."
+            )
+        return a.astype(float)
     except (TypeError, ValueError):
-        raise _Fail(
-            f"your function returned a {type(out).__name__}, which is not a number; it should return {what}."
-        ) from None
+        raise _Fail(f"your function returned {_a(out)}, not numbers; it should return {what}.") from None
+
+
+def _scalar(out, case: _Case, what: str) -> float:
+    """Read the student's output as one number, or fail with a message about its type/shape."""
+    a = _numeric(out, case, what)
     if a.size != 1:
         raise _Fail(
             f"your function returned an array of shape {a.shape} on {case.label}, but it should return {what}: "
             "a single number. Did you forget to sum over the points (or over both axes)?"
         )
     return float(a.reshape(()))
-
-
-def _array(out, case: _Case, what: str) -> np.ndarray:
-    if out is None:
-        raise _Fail(
-            f"your function returned None on {case.label}. Did you forget the `return` statement? "
-            f"It should return {what}."
-        )
-    try:
-        return np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raise _Fail(f"your function returned a {type(out).__name__}; it should return {what}.") from None
 
 
 def _far_rows(X, params) -> np.ndarray:
@@ -629,7 +636,7 @@ def check_e_step(fn) -> CheckResult:
     cases = [_Case(label, (X, p)) for label, X, p in _problems()]
     for case in cases:
         X, params = case.args
-        W = _array(_call(fn, case), case, "the responsibilities W of shape (m, k)")
+        W = _numeric(_call(fn, case), case, "the responsibilities W of shape (m, k)")
         ref = _ref_e_step(X, params)
         m, k = ref.shape
         if W.shape != ref.shape:
@@ -879,20 +886,19 @@ def check_kl_divergence(fn) -> CheckResult:
     cases = _kl_cases()
     for case in cases:
         q, p = case.args
-        raw = _call(fn, case)
-        if raw is not None and q.ndim == 2:
-            a = np.asarray(raw, dtype=float) if not isinstance(raw, str) else None
-            if a is not None and a.shape == (q.shape[0],):
+        a = _numeric(_call(fn, case), case, "the number KL(q || p)")
+        if q.ndim == 2:
+            if a.shape == (q.shape[0],):
                 raise _Fail(
                     f"you returned one value per row (shape {a.shape}) on {case.label}: KL between the "
                     "responsibilities is the total over the points as well; add up the rows too."
                 )
-            if a is not None and a.shape == (q.shape[1],):
+            if a.shape == (q.shape[1],):
                 raise _Fail(
                     f"you summed over the wrong axis (one value per component, shape {a.shape}) on "
                     f"{case.label}; KL(q || p) is summed over the components and over the points."
                 )
-        out = _scalar(raw, case, "the number KL(q || p)")
+        out = _scalar(a, case, "the number KL(q || p)")
         ref = _ref_kl(q, p)
         if _close(out, ref):
             continue
@@ -945,11 +951,14 @@ def _unpack_params(out, case: _Case, k: int, n: int, m: int):
         parts = tuple(out)
     else:
         raise _Fail(
-            f"your function returned a {type(out).__name__}; return GMMParams(phi=..., mu=..., Sigma=...) "
+            f"your function returned {_a(out)}; return GMMParams(phi=..., mu=..., Sigma=...) "
             "or a tuple (phi, mu, Sigma)."
         )
     try:
-        phi, mu, Sigma = (np.asarray(a, dtype=float) for a in parts)
+        arrays = [np.asarray(a) for a in parts]
+        if any(np.iscomplexobj(a) for a in arrays):
+            raise _Fail(f"your function returned complex numbers on {case.label}; phi, mu and Sigma must be real.")
+        phi, mu, Sigma = (a.astype(float) for a in arrays)
     except (TypeError, ValueError):
         raise _Fail("phi, mu and Sigma must be numeric arrays; one of them could not be read as numbers.") from None
     if phi.shape == (m,) and m != k:
@@ -1238,7 +1247,7 @@ def check_phi_update(fn) -> CheckResult:
     for case in cases:
         (W,) = case.args
         m, k = W.shape
-        phi = _array(_call(fn, case), case, "phi, an array of shape (k,)")
+        phi = _numeric(_call(fn, case), case, "phi, an array of shape (k,)")
         ref = W.sum(axis=0) / m
         if phi.shape == (m,) and m != k:
             raise _Fail(

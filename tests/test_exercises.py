@@ -108,6 +108,18 @@ def test_other_exceptions_and_none_are_reported_in_words(checker):
     assert_fails_with(checker(forgot_return), "returned None", "return")
 
 
+WEIRD_OUTPUTS = ["text", {"phi": 1}, 1 + 2j, [[1, 2], [3]], object(), (np.ones(2), "b", [1, [2]]), np.zeros(0), np.nan]
+
+
+@pytest.mark.parametrize("checker", ALL_CHECKERS, ids=lambda c: c.__name__)
+def test_any_output_gets_a_verdict_in_words_never_an_exception(checker):
+    for weird in WEIRD_OUTPUTS:
+        result = checker(lambda *args, weird=weird: weird)
+        assert result.passed is False
+        assert result.message.startswith("Not yet:"), result.message
+        assert "checker itself" not in result.message and "0x" not in result.message
+
+
 @pytest.mark.parametrize("checker", ALL_CHECKERS, ids=lambda c: c.__name__)
 def test_passing_a_result_instead_of_the_function(checker):
     assert_fails_with(checker(np.zeros(3)), "expects your function itself", "ndarray")
