@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,7 +100,15 @@ class CheckResult:
 
 
 class _Fail(Exception):
-    """Raised inside a checker to stop at the first problem; carries the message in words."""
+    """Raised inside a checker to stop at the first problem; carries the message in words.
+
+    ``vague`` marks a diagnosis that a later case may sharpen (e.g. a 1-D Sigma that is too large
+    could be centred elsewhere or mis-normalised; a 2-D case tells which).
+    """
+
+    def __init__(self, message: str, vague: bool = False):
+        super().__init__(message)
+        self.vague = vague
 
 
 class _NotImplemented(Exception):
@@ -267,6 +276,22 @@ def _scalar(out, case: _Case, what: str) -> float:
             "a single number. Did you forget to sum over the points (or over both axes)?"
         )
     return float(a.reshape(()))
+
+
+@contextmanager
+def _dimension_note(cases, idx: int):
+    """Add a pointer to 2-D data when a function that passed the 1-D cases fails on a 2-D one."""
+    try:
+        yield
+    except _Fail as fail:
+        X = cases[idx].args[0]
+        if np.ndim(X) == 2 and any(np.ndim(c.args[0]) == 1 for c in cases[:idx]):
+            raise _Fail(
+                f"{fail} Your function passed the 1-D case, so check that it also handles 2-D data: X of shape "
+                "(m, n), mu_j of shape (n,), Sigma_j of shape (n, n).",
+                vague=fail.vague,
+            ) from None
+        raise
 
 
 def _far_rows(X, params) -> np.ndarray:
@@ -552,68 +577,69 @@ def check_log_likelihood(fn) -> CheckResult:
     CheckResult
     """
     cases = [_Case(label, (X, p)) for label, X, p in _problems(many=True)]
-    for case in cases:
-        X, params = case.args
-        out = _scalar(_call(fn, case), case, "the total log-likelihood l(Theta)")
-        ref = _ref_log_likelihood(X, params)
-        if _close(out, ref):
-            continue
-        rows = _far_rows(X, params)
-        if rows.size:
-            raise _Fail(
-                _underflow_message(
-                    case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; l(Theta) = {_num(ref)})."
-                )
-            )
-        if not np.isfinite(out):
-            if ref < _LOG_TINY:
+    for idx, case in enumerate(cases):
+        with _dimension_note(cases, idx):
+            X, params = case.args
+            out = _scalar(_call(fn, case), case, "the total log-likelihood l(Theta)")
+            ref = _ref_log_likelihood(X, params)
+            if _close(out, ref):
+                continue
+            rows = _far_rows(X, params)
+            if rows.size:
                 raise _Fail(
-                    f"densities multiplied in linear space: on {case.label} the likelihood prod_i p(x^(i)) = "
-                    f"exp(l) = exp({_num(ref)}) underflows to 0, and ln 0 = -inf. Work in log space: add up "
-                    "l = sum_i ln p(x^(i)), each ln p(x^(i)) from logsumexp over the components." + _warn_note(case)
+                    _underflow_message(
+                        case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; l(Theta) = {_num(ref)})."
+                    )
                 )
-            raise _Fail(
-                f"on {case.label} your function returned {_num(out)}; l(Theta) = {_num(ref)}." + _warn_note(case)
-            )
-        m = X.shape[0]
-        lj = _ref_log_joint(X, params)
-        variants = [
-            (
-                ref / m,
-                f"a mean instead of a total: you returned l / m (m = {m}). l(Theta) is the total "
-                "sum_i ln p(x^(i)); do not divide by the number of points.",
-            ),
-            (-ref, "the sign is flipped: l(Theta) = sum_i ln p(x^(i)) is negative here."),
-            (
-                float(logsumexp(lj - np.log(params.phi), axis=1).sum()) if params.k > 1 else None,
-                "the mixing weights phi_j are missing: p(x) = sum_j phi_j N(x; mu_j, Sigma_j).",
-            ),
-            (
-                float(logsumexp(lj, axis=0).sum()) if params.k > 1 else None,
-                "summed over the wrong axis: for each point, log-sum-exp runs over the components j (axis=1); "
-                "then add up the points.",
-            ),
-            (
-                float(lj.sum()) if params.k > 1 else None,
-                "the sum over the components must sit inside the log: l = sum_i ln sum_j phi_j N(...), "
-                "not sum_i sum_j ln(phi_j N(...)).",
-            ),
-        ]
-        sd = _sd_params(params)
-        if sd is not None:
-            variants.append(
+            if not np.isfinite(out):
+                if ref < _LOG_TINY:
+                    raise _Fail(
+                        f"densities multiplied in linear space: on {case.label} the likelihood prod_i p(x^(i)) = "
+                        f"exp(l) = exp({_num(ref)}) underflows to 0, and ln 0 = -inf. Work in log space: add up "
+                        "l = sum_i ln p(x^(i)), each ln p(x^(i)) from logsumexp over the components." + _warn_note(case)
+                    )
+                raise _Fail(
+                    f"on {case.label} your function returned {_num(out)}; l(Theta) = {_num(ref)}." + _warn_note(case)
+                )
+            m = X.shape[0]
+            lj = _ref_log_joint(X, params)
+            variants = [
                 (
-                    _ref_log_likelihood(X, sd),
-                    "for 1-D data Sigma_j holds variances, but you used "
-                    "it as a standard deviation (e.g. norm.pdf(x, mu, Sigma)); use scale=sqrt(Sigma_j).",
+                    ref / m,
+                    f"a mean instead of a total: you returned l / m (m = {m}). l(Theta) is the total "
+                    "sum_i ln p(x^(i)); do not divide by the number of points.",
+                ),
+                (-ref, "the sign is flipped: l(Theta) = sum_i ln p(x^(i)) is negative here."),
+                (
+                    float(logsumexp(lj - np.log(params.phi), axis=1).sum()) if params.k > 1 else None,
+                    "the mixing weights phi_j are missing: p(x) = sum_j phi_j N(x; mu_j, Sigma_j).",
+                ),
+                (
+                    float(logsumexp(lj, axis=0).sum()) if params.k > 1 else None,
+                    "summed over the wrong axis: for each point, log-sum-exp runs over the components j (axis=1); "
+                    "then add up the points.",
+                ),
+                (
+                    float(lj.sum()) if params.k > 1 else None,
+                    "the sum over the components must sit inside the log: l = sum_i ln sum_j phi_j N(...), "
+                    "not sum_i sum_j ln(phi_j N(...)).",
+                ),
+            ]
+            sd = _sd_params(params)
+            if sd is not None:
+                variants.append(
+                    (
+                        _ref_log_likelihood(X, sd),
+                        "for 1-D data Sigma_j holds variances, but you used "
+                        "it as a standard deviation (e.g. norm.pdf(x, mu, Sigma)); use scale=sqrt(Sigma_j).",
+                    )
                 )
+            hint = _match(out, variants)
+            if hint:
+                raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, l(Theta) = {_num(ref)}.)")
+            raise _Fail(
+                f"on {case.label} your function returned {_num(out)}, but l(Theta) = {_num(ref)}." + _warn_note(case)
             )
-        hint = _match(out, variants)
-        if hint:
-            raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, l(Theta) = {_num(ref)}.)")
-        raise _Fail(
-            f"on {case.label} your function returned {_num(out)}, but l(Theta) = {_num(ref)}." + _warn_note(case)
-        )
     return (
         f"matches the reference log-likelihood, a total over the points, on {len(cases)} cases, including "
         f"{_MIX_SUMMARY} and m = 2000 points (where a product of densities would underflow)."
@@ -634,106 +660,109 @@ def check_e_step(fn) -> CheckResult:
     CheckResult
     """
     cases = [_Case(label, (X, p)) for label, X, p in _problems()]
-    for case in cases:
-        X, params = case.args
-        W = _numeric(_call(fn, case), case, "the responsibilities W of shape (m, k)")
-        ref = _ref_e_step(X, params)
-        m, k = ref.shape
-        if W.shape != ref.shape:
-            if W.shape == (k, m):
-                raise _Fail(
-                    f"W has shape {W.shape} on {case.label}: it is transposed. W must be (m, k) = ({m}, {k}): "
-                    "one row per point, one column per component."
-                )
-            if W.shape == (m,):
-                raise _Fail(
-                    f"your function returned one value per point (shape ({m},)) on {case.label}. The E-step "
-                    f"returns the soft responsibilities, one column per component: shape (m, k) = ({m}, {k})."
-                )
-            raise _Fail(f"W has shape {W.shape} on {case.label}, but it must be (m, k) = ({m}, {k}).")
-        lj = _ref_log_joint(X, params)
-        if not np.all(np.isfinite(W)):
+    for idx, case in enumerate(cases):
+        with _dimension_note(cases, idx):
+            X, params = case.args
+            W = _numeric(_call(fn, case), case, "the responsibilities W of shape (m, k)")
+            ref = _ref_e_step(X, params)
+            m, k = ref.shape
+            if W.shape != ref.shape:
+                if W.shape == (k, m):
+                    raise _Fail(
+                        f"W has shape {W.shape} on {case.label}: it is transposed. W must be (m, k) = ({m}, {k}): "
+                        "one row per point, one column per component."
+                    )
+                if W.shape == (m,):
+                    raise _Fail(
+                        f"your function returned one value per point (shape ({m},)) on {case.label}. The E-step "
+                        f"returns the soft responsibilities, one column per component: shape (m, k) = ({m}, {k})."
+                    )
+                raise _Fail(f"W has shape {W.shape} on {case.label}, but it must be (m, k) = ({m}, {k}).")
+            lj = _ref_log_joint(X, params)
+            if not np.all(np.isfinite(W)):
+                rows = _far_rows(X, params)
+                bad = np.flatnonzero(~np.all(np.isfinite(W), axis=1))
+                if rows.size and np.isin(bad, rows).any():
+                    raise _Fail(
+                        _underflow_message(
+                            case, X, params, np.intersect1d(bad, rows), "the normalisation is 0/0 = NaN."
+                        )
+                    )
+                raise _Fail(f"W contains NaN or inf on {case.label} (first in row {bad[0]})." + _warn_note(case))
+            if _close(W, ref):
+                continue
             rows = _far_rows(X, params)
-            bad = np.flatnonzero(~np.all(np.isfinite(W), axis=1))
-            if rows.size and np.isin(bad, rows).any():
+            bad = np.flatnonzero(~np.isclose(W, ref, rtol=_RTOL, atol=_ATOL).all(axis=1))
+            far_bad = np.intersect1d(bad, rows)
+            if far_bad.size:
+                i = int(far_bad[0])
                 raise _Fail(
-                    _underflow_message(case, X, params, np.intersect1d(bad, rows), "the normalisation is 0/0 = NaN.")
+                    _underflow_message(
+                        case,
+                        X,
+                        params,
+                        far_bad,
+                        f"its row cannot be normalised (you returned {_arr(W[i])}; the posterior is {_arr(ref[i])}).",
+                    )
                 )
-            raise _Fail(f"W contains NaN or inf on {case.label} (first in row {bad[0]})." + _warn_note(case))
-        if _close(W, ref):
-            continue
-        rows = _far_rows(X, params)
-        bad = np.flatnonzero(~np.isclose(W, ref, rtol=_RTOL, atol=_ATOL).all(axis=1))
-        far_bad = np.intersect1d(bad, rows)
-        if far_bad.size:
-            i = int(far_bad[0])
-            raise _Fail(
-                _underflow_message(
-                    case,
-                    X,
-                    params,
-                    far_bad,
-                    f"its row cannot be normalised (you returned {_arr(W[i])}; the posterior is {_arr(ref[i])}).",
+            with np.errstate(all="ignore"):
+                pre_variants = [
+                    (
+                        np.exp(lj),
+                        "the rows of W do not sum to 1: you returned phi_j N(x^(i); mu_j, Sigma_j) without "
+                        "normalising. Divide each row by its sum over the components (in log space: subtract "
+                        "logsumexp over axis=1).",
+                    ),
+                    (
+                        _posterior(lj, axis=0) if k > 1 else None,
+                        "the rows of W do not sum to 1: you normalised over the wrong axis (each column sums to 1). "
+                        "Normalise each row, i.e. over the components j (axis=1), not over the points.",
+                    ),
+                    (
+                        lj - logsumexp(lj, axis=1, keepdims=True),
+                        "you returned ln w_j^(i), the log-responsibilities; "
+                        "exponentiate them (np.exp) so the rows sum to 1.",
+                    ),
+                ]
+            hint = _match(W, pre_variants)
+            if hint:
+                raise _Fail(f"{hint} (Seen on {case.label}.)")
+            row_sums = W.sum(axis=1)
+            if not np.allclose(row_sums, 1.0, rtol=0, atol=1e-6):
+                i = int(np.argmax(np.abs(row_sums - 1.0)))
+                raise _Fail(
+                    f"the rows of W do not sum to 1 on {case.label}: row {i} sums to {_num(row_sums[i])}. Each row is "
+                    "a distribution over the components: w_j^(i) = phi_j N_j / sum_l phi_l N_l."
                 )
-            )
-        with np.errstate(all="ignore"):
-            pre_variants = [
+            variants = [
                 (
-                    np.exp(lj),
-                    "the rows of W do not sum to 1: you returned phi_j N(x^(i); mu_j, Sigma_j) without "
-                    "normalising. Divide each row by its sum over the components (in log space: subtract "
-                    "logsumexp over axis=1).",
+                    _posterior(lj - np.log(params.phi)) if k > 1 else None,
+                    "the mixing weights phi_j are missing: w_j^(i) is proportional to phi_j N(x^(i); mu_j, Sigma_j).",
                 ),
                 (
-                    _posterior(lj, axis=0) if k > 1 else None,
-                    "the rows of W do not sum to 1: you normalised over the wrong axis (each column sums to 1). "
-                    "Normalise each row, i.e. over the components j (axis=1), not over the points.",
-                ),
-                (
-                    lj - logsumexp(lj, axis=1, keepdims=True),
-                    "you returned ln w_j^(i), the log-responsibilities; "
-                    "exponentiate them (np.exp) so the rows sum to 1.",
+                    (lj == lj.max(axis=1, keepdims=True)).astype(float) if k > 1 else None,
+                    "you returned hard 0/1 assignments (the argmax); the E-step gives soft responsibilities "
+                    "w_j^(i) = p(z^(i) = j | x^(i)).",
                 ),
             ]
-        hint = _match(W, pre_variants)
-        if hint:
-            raise _Fail(f"{hint} (Seen on {case.label}.)")
-        row_sums = W.sum(axis=1)
-        if not np.allclose(row_sums, 1.0, rtol=0, atol=1e-6):
-            i = int(np.argmax(np.abs(row_sums - 1.0)))
-            raise _Fail(
-                f"the rows of W do not sum to 1 on {case.label}: row {i} sums to {_num(row_sums[i])}. Each row is "
-                "a distribution over the components: w_j^(i) = phi_j N_j / sum_l phi_l N_l."
-            )
-        variants = [
-            (
-                _posterior(lj - np.log(params.phi)) if k > 1 else None,
-                "the mixing weights phi_j are missing: w_j^(i) is proportional to phi_j N(x^(i); mu_j, Sigma_j).",
-            ),
-            (
-                (lj == lj.max(axis=1, keepdims=True)).astype(float) if k > 1 else None,
-                "you returned hard 0/1 assignments (the argmax); the E-step gives soft responsibilities "
-                "w_j^(i) = p(z^(i) = j | x^(i)).",
-            ),
-        ]
-        sd = _sd_params(params)
-        if sd is not None:
-            variants.append(
-                (
-                    _ref_e_step(X, sd),
-                    "for 1-D data Sigma_j holds variances, but you used it as a "
-                    "standard deviation (e.g. norm.pdf(x, mu, Sigma)); use scale=sqrt(Sigma_j).",
+            sd = _sd_params(params)
+            if sd is not None:
+                variants.append(
+                    (
+                        _ref_e_step(X, sd),
+                        "for 1-D data Sigma_j holds variances, but you used it as a "
+                        "standard deviation (e.g. norm.pdf(x, mu, Sigma)); use scale=sqrt(Sigma_j).",
+                    )
                 )
+            hint = _match(W, variants)
+            if hint:
+                raise _Fail(f"{hint} (Seen on {case.label}.)")
+            err = np.abs(W - ref)
+            i, j = np.unravel_index(int(np.argmax(err)), err.shape)
+            raise _Fail(
+                f"W differs from the posterior on {case.label}: the largest difference is at row {i}, column {j} "
+                f"(you: {_num(W[i, j])}, reference: {_num(ref[i, j])})." + _warn_note(case)
             )
-        hint = _match(W, variants)
-        if hint:
-            raise _Fail(f"{hint} (Seen on {case.label}.)")
-        err = np.abs(W - ref)
-        i, j = np.unravel_index(int(np.argmax(err)), err.shape)
-        raise _Fail(
-            f"W differs from the posterior on {case.label}: the largest difference is at row {i}, column {j} "
-            f"(you: {_num(W[i, j])}, reference: {_num(ref[i, j])})." + _warn_note(case)
-        )
     return (
         f"matches the reference E-step on {len(cases)} cases, including {_MIX_SUMMARY}; every row sums to 1 "
         "and nothing underflows far from the components."
@@ -778,66 +807,67 @@ def check_elbo(fn) -> CheckResult:
     CheckResult
     """
     cases = _elbo_cases()
-    for case in cases:
-        X, W, params = case.args
-        out = _scalar(_call(fn, case), case, "the ELBO L(q, Theta)")
-        ref = _ref_elbo(X, W, params)
-        if _close(out, ref):
-            continue
-        rows = _far_rows(X, params)
-        if rows.size:
-            raise _Fail(
-                _underflow_message(
-                    case, X, params, rows, f"ln(phi_j N) is lost (you returned {_num(out)}; L = {_num(ref)})."
-                )
-            )
-        if not np.isfinite(out):
-            if np.any(W == 0):
+    for idx, case in enumerate(cases):
+        with _dimension_note(cases, idx):
+            X, W, params = case.args
+            out = _scalar(_call(fn, case), case, "the ELBO L(q, Theta)")
+            ref = _ref_elbo(X, W, params)
+            if _close(out, ref):
+                continue
+            rows = _far_rows(X, params)
+            if rows.size:
                 raise _Fail(
-                    f"your function returned {_num(out)} on {case.label}, where some w_j^(i) = 0. The term "
-                    "w ln w must be 0 when w = 0 (0 ln 0 = 0 by continuity), but 0 * ln 0 = 0 * (-inf) = NaN in "
-                    "numpy. Use scipy.special.xlogy(W, W) or mask the entries with W > 0." + _warn_note(case)
+                    _underflow_message(
+                        case, X, params, rows, f"ln(phi_j N) is lost (you returned {_num(out)}; L = {_num(ref)})."
+                    )
                 )
-            raise _Fail(f"your function returned {_num(out)} on {case.label}; L = {_num(ref)}." + _warn_note(case))
-        m = W.shape[0]
-        lj = _ref_log_joint(X, params)
-        expected = float(np.sum(np.where(W > 0, W * lj, 0.0)))
-        neg_entropy = float(rel_entr(W, 1.0).sum())  # sum w ln w <= 0
-        variants = [
-            (
-                ref / m,
-                f"a mean instead of a total: you returned L / m (m = {m}). The ELBO is the total over the "
-                "points, like l(Theta).",
-            ),
-            (-ref, "the sign is flipped."),
-            (
-                expected if neg_entropy != 0 else None,
-                "the entropy term is missing: L = sum_i sum_j w_j^(i) "
-                "[ln(phi_j N(x^(i); mu_j, Sigma_j)) - ln w_j^(i)]; you left out the - w ln w part.",
-            ),
-            (
-                expected + neg_entropy if neg_entropy != 0 else None,
-                "the entropy term has the wrong sign: "
-                "subtract sum w ln w (it is <= 0, so the entropy -sum w ln w adds to L).",
-            ),
-            (
-                _ref_log_likelihood(X, params),
-                "you returned l(Theta), which does not depend on W. The ELBO equals "
-                "l(Theta) only when W is the posterior; here it is not, and L < l.",
-            ),
-            (
-                float(np.sum(np.where(W > 0, W * (lj - np.log(params.phi)), 0.0)) - neg_entropy)
-                if params.k > 1
-                else None,
-                "the mixing weights are missing: the expected term uses ln(phi_j N(x; mu_j, Sigma_j)).",
-            ),
-        ]
-        hint = _match(out, variants)
-        if hint:
-            raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, L = {_num(ref)}.)")
-        raise _Fail(
-            f"on {case.label} your function returned {_num(out)}, but L(q, Theta) = {_num(ref)}." + _warn_note(case)
-        )
+            if not np.isfinite(out):
+                if np.any(W == 0):
+                    raise _Fail(
+                        f"your function returned {_num(out)} on {case.label}, where some w_j^(i) = 0. The term "
+                        "w ln w must be 0 when w = 0 (0 ln 0 = 0 by continuity), but 0 * ln 0 = 0 * (-inf) = NaN in "
+                        "numpy. Use scipy.special.xlogy(W, W) or mask the entries with W > 0." + _warn_note(case)
+                    )
+                raise _Fail(f"your function returned {_num(out)} on {case.label}; L = {_num(ref)}." + _warn_note(case))
+            m = W.shape[0]
+            lj = _ref_log_joint(X, params)
+            expected = float(np.sum(np.where(W > 0, W * lj, 0.0)))
+            neg_entropy = float(rel_entr(W, 1.0).sum())  # sum w ln w <= 0
+            variants = [
+                (
+                    ref / m,
+                    f"a mean instead of a total: you returned L / m (m = {m}). The ELBO is the total over the "
+                    "points, like l(Theta).",
+                ),
+                (-ref, "the sign is flipped."),
+                (
+                    expected if neg_entropy != 0 else None,
+                    "the entropy term is missing: L = sum_i sum_j w_j^(i) "
+                    "[ln(phi_j N(x^(i); mu_j, Sigma_j)) - ln w_j^(i)]; you left out the - w ln w part.",
+                ),
+                (
+                    expected + neg_entropy if neg_entropy != 0 else None,
+                    "the entropy term has the wrong sign: "
+                    "subtract sum w ln w (it is <= 0, so the entropy -sum w ln w adds to L).",
+                ),
+                (
+                    _ref_log_likelihood(X, params),
+                    "you returned l(Theta), which does not depend on W. The ELBO equals "
+                    "l(Theta) only when W is the posterior; here it is not, and L < l.",
+                ),
+                (
+                    float(np.sum(np.where(W > 0, W * (lj - np.log(params.phi)), 0.0)) - neg_entropy)
+                    if params.k > 1
+                    else None,
+                    "the mixing weights are missing: the expected term uses ln(phi_j N(x; mu_j, Sigma_j)).",
+                ),
+            ]
+            hint = _match(out, variants)
+            if hint:
+                raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, L = {_num(ref)}.)")
+            raise _Fail(
+                f"on {case.label} your function returned {_num(out)}, but L(q, Theta) = {_num(ref)}." + _warn_note(case)
+            )
     return (
         f"matches the reference ELBO, a total over the points, on {len(cases)} cases: W equal to the posterior "
         "(where L = l), W not the posterior, responsibilities with exact zeros (0 ln 0 = 0), k = 1, and a point "
@@ -1094,6 +1124,11 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
                 "by N_j.",
             ),
             (
+                ref.Sigma * (Nk / (Nk - (W**2).sum(axis=0) / Nk))[:, None, None],
+                "Sigma_j has np.cov's default normalisation, N_j - sum_i (w_j^(i))^2 / N_j (the 'unbiased' "
+                "weighted covariance); pass bias=True so it divides by N_j, the maximiser of the bound.",
+            ),
+            (
                 _sigma_about(X2, W, np.zeros((k, n))),
                 "Sigma_j is not centred: you used x x^T; subtract the new mean, (x^(i) - mu_j)(x^(i) - mu_j)^T.",
             ),
@@ -1109,6 +1144,14 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
     hint = _match(Sigma, variants)
     if hint:
         raise _Fail(hint + seen)
+    if n == 1:
+        # In 1-D any Sigma_j that is too large is "centred somewhere else" (by (mu_j - c)^2): not a diagnosis.
+        j = int(np.argmax(np.abs(Sigma - ref.Sigma).ravel()))
+        raise _Fail(
+            f"Sigma is wrong on {case.label}: you returned {_arr(Sigma.ravel())}, expected {_arr(ref.Sigma.ravel())}. "
+            "Check the centre (the NEW mu_j) and the division by N_j.",
+            vague=True,
+        )
     other = _other_centre(Sigma, ref.Sigma, ref.mu)
     if other is not None:
         j, c1, c2 = other
@@ -1118,7 +1161,30 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
             "Sigma_j on the new mu_j computed from this W." + seen
         )
     j = int(np.argmax(np.abs(Sigma - ref.Sigma).reshape(k, -1).max(axis=1)))
-    raise _Fail(f"Sigma[{j}] is wrong on {case.label}: you returned {_arr(Sigma[j])}, expected {_arr(ref.Sigma[j])}.")
+    raise _Fail(
+        f"Sigma[{j}] is wrong on {case.label}: you returned {_arr(Sigma[j])}, expected {_arr(ref.Sigma[j])}.",
+        vague=True,
+    )
+
+
+def _run_m_step_cases(fn, cases, with_old: bool):
+    """Run the M-step cases; a vague diagnosis waits in case a later case names the mistake."""
+    vague = None
+    for idx, case in enumerate(cases):
+        X, W = case.args[:2]
+        old = case.args[2] if with_old else None
+        try:
+            if vague is None:
+                with _dimension_note(cases, idx):
+                    _compare_m_step(_call(fn, case), case, X, W, old_params=old)
+            else:
+                _compare_m_step(_call(fn, case), case, X, W, old_params=old)
+        except _Fail as fail:
+            if not fail.vague:
+                raise
+            vague = vague or fail
+    if vague is not None:
+        raise vague
 
 
 def _m_step_cases():
@@ -1157,9 +1223,7 @@ def check_m_step(fn) -> CheckResult:
         Sigma centred on the old mean can be recognised.
     """
     cases = _m_step_cases()
-    for case in cases:
-        X, W = case.args
-        _compare_m_step(_call(fn, case), case, X, W)
+    _run_m_step_cases(fn, cases, with_old=False)
     return (
         f"matches the reference M-step (phi, mu, and Sigma around the new mean) on {len(cases)} cases: 1-D and "
         "2-D data, k = 1, 2 and 3, hard 0/1 responsibilities and a mixing weight of 1e-12."
@@ -1211,9 +1275,7 @@ def check_loop_m_step(fn) -> CheckResult:
     CheckResult
     """
     cases = _loop_cases()
-    for case in cases:
-        X, W, old = case.args
-        _compare_m_step(_call(fn, case), case, X, W, old_params=old)
+    _run_m_step_cases(fn, cases, with_old=True)
     return (
         f"matches the exact M-step on {len(cases)} cases (1-D and 2-D data, k = 1, 2 and 3, including the "
         "course's 2-D example), with Sigma centred on the new mean, not the old one."
@@ -1302,58 +1364,59 @@ def check_bic(fn) -> CheckResult:
     """
     probs = _problems(many=True)
     cases = [_Case(label, (X, p)) for label, X, p in probs]
-    for case in cases:
-        X, params = case.args
-        out = _scalar(_call(fn, case), case, "the BIC")
-        ref = _bic(X, params)
-        if _close(out, ref):
-            continue
-        rows = _far_rows(X, params)
-        if rows.size:
-            raise _Fail(
-                _underflow_message(
-                    case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; BIC = {_num(ref)})."
+    for idx, case in enumerate(cases):
+        with _dimension_note(cases, idx):
+            X, params = case.args
+            out = _scalar(_call(fn, case), case, "the BIC")
+            ref = _bic(X, params)
+            if _close(out, ref):
+                continue
+            rows = _far_rows(X, params)
+            if rows.size:
+                raise _Fail(
+                    _underflow_message(
+                        case, X, params, rows, f"ln p(x) is lost (you returned {_num(out)}; BIC = {_num(ref)})."
+                    )
                 )
-            )
-        if not np.isfinite(out):
+            if not np.isfinite(out):
+                raise _Fail(
+                    f"your function returned {_num(out)} on {case.label}; BIC = {_num(ref)}. Compute l(Theta) "
+                    "in log space (densities multiplied in linear space underflow)." + _warn_note(case)
+                )
+            m = X.shape[0]
+            k, n = params.k, params.n
+            p = _n_free_params(k, n)
+            ll = _ref_log_likelihood(X, params)
+            variants = [
+                (
+                    -2 * ll / m + p * np.log(m),
+                    "you used the mean log-likelihood l / m; BIC uses the total l(Theta) = sum_i ln p(x^(i)).",
+                ),
+                (2 * ll - p * np.log(m), "the sign is flipped: BIC = -2 l + p ln m (lower is better)."),
+                (-2 * ll + 2 * p, "that is the AIC (penalty 2 p); the BIC's penalty is p ln m."),
+                (-ll + 0.5 * p * np.log(m), "you computed -l + (p/2) ln m, half the BIC; BIC = -2 l + p ln m."),
+            ]
+            hint = _match(out, variants)
+            if hint:
+                raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, BIC = {_num(ref)}.)")
+            p_student = (out + 2 * ll) / np.log(m)
+            if abs(p_student - round(p_student)) < 1e-6 * max(1.0, abs(p_student)):
+                ps = int(round(p_student))
+                why = {
+                    p + 1: " You counted k mixing weights; they sum to 1, so only k - 1 are free.",
+                    (k - 1) + k * n + k * n * n: " You counted all n^2 entries of each Sigma_j; it is symmetric, so "
+                    "only n(n+1)/2 are free.",
+                    (k - 1) + 2 * k * n: " You counted only the diagonal of each Sigma_j (that is the 'diag' model).",
+                    0: " Your value has no penalty term at all.",
+                }.get(ps, "")
+                raise _Fail(
+                    f"the penalty counts p = {ps} free parameters on {case.label}, but a full-covariance mixture with "
+                    f"k = {k}, n = {n} has p = (k-1) + k n + k n(n+1)/2 = {p}.{why}"
+                )
             raise _Fail(
-                f"your function returned {_num(out)} on {case.label}; BIC = {_num(ref)}. Compute l(Theta) "
-                "in log space (densities multiplied in linear space underflow)." + _warn_note(case)
+                f"on {case.label} your function returned {_num(out)}, but BIC = -2 l + p ln m = {_num(ref)} "
+                f"(l = {_num(ll)}, p = {p}, m = {m})." + _warn_note(case)
             )
-        m = X.shape[0]
-        k, n = params.k, params.n
-        p = _n_free_params(k, n)
-        ll = _ref_log_likelihood(X, params)
-        variants = [
-            (
-                -2 * ll / m + p * np.log(m),
-                "you used the mean log-likelihood l / m; BIC uses the total l(Theta) = sum_i ln p(x^(i)).",
-            ),
-            (2 * ll - p * np.log(m), "the sign is flipped: BIC = -2 l + p ln m (lower is better)."),
-            (-2 * ll + 2 * p, "that is the AIC (penalty 2 p); the BIC's penalty is p ln m."),
-            (-ll + 0.5 * p * np.log(m), "you computed -l + (p/2) ln m, half the BIC; BIC = -2 l + p ln m."),
-        ]
-        hint = _match(out, variants)
-        if hint:
-            raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, BIC = {_num(ref)}.)")
-        p_student = (out + 2 * ll) / np.log(m)
-        if abs(p_student - round(p_student)) < 1e-6 * max(1.0, abs(p_student)):
-            ps = int(round(p_student))
-            why = {
-                p + 1: " You counted k mixing weights; they sum to 1, so only k - 1 are free.",
-                (k - 1) + k * n + k * n * n: " You counted all n^2 entries of each Sigma_j; it is symmetric, so "
-                "only n(n+1)/2 are free.",
-                (k - 1) + 2 * k * n: " You counted only the diagonal of each Sigma_j (that is the 'diag' model).",
-                0: " Your value has no penalty term at all.",
-            }.get(ps, "")
-            raise _Fail(
-                f"the penalty counts p = {ps} free parameters on {case.label}, but a full-covariance mixture with "
-                f"k = {k}, n = {n} has p = (k-1) + k n + k n(n+1)/2 = {p}.{why}"
-            )
-        raise _Fail(
-            f"on {case.label} your function returned {_num(out)}, but BIC = -2 l + p ln m = {_num(ref)} "
-            f"(l = {_num(ll)}, p = {p}, m = {m})." + _warn_note(case)
-        )
     return (
         f"matches BIC = -2 l + p ln m on {len(cases)} cases, including {_MIX_SUMMARY} and m = 2000 points; "
         "l is the total log-likelihood and p counts the free parameters."

@@ -7,7 +7,7 @@ diagnose; every test asserts the words of the diagnosis, not just ``passed is Fa
 import numpy as np
 import pytest
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
+from scipy.stats import multivariate_normal, norm
 from threadpoolctl import threadpool_limits
 
 from emlab import GMMParams, core, exercises
@@ -345,6 +345,18 @@ def test_e_step():
 
     assert_fails_with(exercises.check_e_step(sd), "standard deviation")
 
+    def only_1d(X, params):  # written for x of shape (m,) with scalar variances
+        x = np.asarray(X, dtype=float)
+        lj = np.column_stack(
+            [
+                np.log(params.phi[j]) + norm.logpdf(x, params.mu[j, 0], np.sqrt(params.Sigma[j, 0, 0]))
+                for j in range(params.k)
+            ]
+        )
+        return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+
+    assert_fails_with(exercises.check_e_step(only_1d), "passed the 1-D case", "2-D data")
+
 
 # --------------------------------------------------------------------------------------------------
 # ELBO and KL
@@ -491,6 +503,20 @@ def test_m_step():
 
         assert_fails_with(exercises.check_m_step(wrong), words)
 
+    def weighted_np_cov(X, W):  # np.cov's default (unbiased) weighting instead of bias=True
+        phi, mu, _ = student_m_step(X, W)
+        Sigma = [np.atleast_2d(np.cov(_2d(X).T, aweights=W[:, j])) for j in range(W.shape[1])]
+        return phi, mu, np.stack(Sigma)
+
+    assert_fails_with(exercises.check_m_step(weighted_np_cov), "np.cov", "bias=True")
+
+    def np_cov_biased(X, W):
+        phi, mu, _ = student_m_step(X, W)
+        Sigma = [np.atleast_2d(np.cov(_2d(X).T, aweights=W[:, j], bias=True)) for j in range(W.shape[1])]
+        return phi, mu, np.stack(Sigma)
+
+    assert_passes(exercises.check_m_step(np_cov_biased))
+
     def phi_is_N(X, W):
         phi, mu, Sigma = student_m_step(X, W)
         return phi * _2d(X).shape[0], mu, Sigma
@@ -566,7 +592,7 @@ def test_loop_m_step():
             return core.m_step(X, W)
         return student_m_step(X, W, centre="old", old=shifted)
 
-    assert_fails_with(exercises.check_m_step(old_mean_hidden), "centred on some other point", "new mean")
+    assert_fails_with(exercises.check_m_step(old_mean_hidden), "Sigma is wrong", "new mu_j", "N_j")
 
 
 def test_phi_update():
