@@ -8,7 +8,9 @@ with :func:`emlab.e_step` when they are not given.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,6 +35,8 @@ __all__ = [
     "loglik_trace",
     "information_criteria",
     "mixture_arrays",
+    "single_blas_thread",
+    "faithful_em_run",
 ]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -119,6 +123,20 @@ def mixture_arrays(params, covariance_type: str = "full"):
     return phi, mu, Sigma
 
 
+def single_blas_thread():
+    """Context manager limiting BLAS to one thread (a no-op without threadpoolctl).
+
+    numpy and scipy each load their own OpenBLAS; with several threads, alternating small numpy and
+    scipy.linalg calls (as every E-step does) costs ~20 ms per switch on a 2-core machine, which makes a
+    small E-step 5-10x slower. Precomputing a replay under one thread keeps it fast.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # threadpoolctl ships with scikit-learn; without it, run as configured
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _check_mass(mass: float) -> float:
     if not (np.isscalar(mass) and 0.0 < float(mass) < 1.0):
         raise ValueError(f"mass must be a probability strictly between 0 and 1 (e.g. 0.95); got {mass!r}.")
@@ -145,6 +163,19 @@ def _ellipse_geometry(Sigma: np.ndarray, mass: float):
     elif angle > 90.0:
         angle -= 180.0
     return width, height, angle
+
+
+def _view_limits(X: np.ndarray, snapshots, mass: float):
+    """Axis limits (xlim, ylim) holding the data and every ellipse of every snapshot, with a margin."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    for s in snapshots:
+        for j in range(s.k):
+            # The ellipse lies inside the disc of radius half its major axis around mu_j.
+            w, _, _ = _ellipse_geometry(s.Sigma[j], mass)
+            lo = np.minimum(lo, s.mu[j] - w / 2)
+            hi = np.maximum(hi, s.mu[j] + w / 2)
+    pad = 0.04 * (hi - lo)
+    return (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
 
 
 def _check_2d(mu: np.ndarray) -> None:
@@ -225,7 +256,7 @@ def ellipses(means, covariances, covariance_type: str = "full", mass: float = 0.
     _, mu, Sigma = mixture_arrays((means, covariances), covariance_type)
     _check_2d(mu)
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     patches, marks = [], []
     for j in range(mu.shape[0]):
         style = component_style(j)
@@ -278,6 +309,8 @@ class GMM2DArtists:
     soft: bool
     mass: float
     _ellipse_artists: EllipseArtists | None = field(default=None, repr=False)
+    #: False: legend labels updated without mathtext (fast path for animations)
+    math_labels: bool = True
 
     def update(self, params=None, W=None, covariance_type: str = "full") -> None:
         """Redraw in place for new parameters and/or responsibilities (the EM stepper's fast path).
@@ -301,7 +334,7 @@ class GMM2DArtists:
         if phi is not None and self.legend is not None:
             texts = self.legend.get_texts()
             for j in range(len(phi)):
-                texts[j].set_text(_component_label(j, phi))
+                texts[j].set_text(_component_label(j, phi, self.math_labels))
 
 
 def _check_responsibilities(W, m: int, k: int | None) -> np.ndarray:
@@ -328,9 +361,16 @@ def _fill_points(points: list, X: np.ndarray, W: np.ndarray, soft: bool) -> None
         coll.set_facecolors(face[sel])
 
 
-def _component_label(j: int, phi) -> str:
+_SUBSCRIPTS = str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
+
+
+def _component_label(j: int, phi, math: bool = True) -> str:
+    """Legend label of component j; ``math=False`` avoids mathtext (parsed anew for every new string,
+    too slow for a label that changes on every frame of the stepper)."""
     if phi is None:
         return f"component $j = {j + 1}$"
+    if not math:
+        return f"j = {j + 1}, \u03c6{str(j + 1).translate(_SUBSCRIPTS)} = {phi[j]:.2f}"
     return f"$j = {j + 1}$, $\\phi_{{{j + 1}}} = {phi[j]:.2f}$"
 
 
@@ -383,7 +423,7 @@ def gmm_2d(X, params=None, W=None, soft: bool = True, mass: float = 0.95, covari
         W = _check_responsibilities(W, X.shape[0], k)
         k = W.shape[1]
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
 
     points = []
     if W is None:
@@ -519,7 +559,7 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
         ncols = 3 if n_panels > 4 else n_panels
         nrows = -(-n_panels // ncols)
         fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4.2 * nrows + 0.6), sharex=True,
-                                 sharey=True, squeeze=False)
+                                 sharey=True, squeeze=False, layout="constrained")
         axes = list(grid.ravel())
         for extra in axes[n_panels:]:
             extra.set_visible(False)
@@ -627,7 +667,7 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
     start = 0 if start is None else int(start)
     t = np.arange(start, start + v.size)
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     (line,) = ax.plot(t, v, marker="o", markersize=5, color=PALETTE[0], label=label)
     drop = np.flatnonzero(np.diff(v) < -tol * np.maximum(1.0, np.abs(v[:-1]))) + 1
     dec = None
@@ -689,7 +729,7 @@ def information_criteria(ks, bic, aic=None, ax=None,
         raise ValueError("ks must be a non-empty 1-D sequence of component counts.")
     curves = {"BIC": bic} if aic is None else {"BIC": bic, "AIC": aic}
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     lines, minima, best = {}, {}, {}
     for c, (name, vals) in enumerate(curves.items()):
         vals = np.asarray(vals, dtype=float)
@@ -711,3 +751,124 @@ def information_criteria(ks, bic, aic=None, ax=None,
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     leg = ax.legend(loc="best")
     return CriteriaArtists(ax=ax, lines=lines, minima=minima, best=best, legend=leg)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Gallery (``python -m emlab.gallery OUTDIR``): the course's figures on the course's data
+# ----------------------------------------------------------------------------------------------------------
+# Bishop-like start on standardised Old Faithful: two round components off the data's main diagonal; EM
+# first stretches both along it, then separates the two clusters (converged by L = 20).
+FAITHFUL_START = {"phi": [0.5, 0.5], "mu": [[-1.5, 1.0], [1.5, -1.0]], "Sigma": [0.5 * np.eye(2)] * 2}
+
+
+@lru_cache(maxsize=2)
+def faithful_em_run(T: int = 20):
+    """(Xs, [Theta^(0), ..., Theta^(T)]) on standardised Old Faithful from :data:`FAITHFUL_START`.
+
+    The demo run of the gallery and the benchmark: T plain EM iterations (e_step, m_step) of the
+    functional core, with no stopping rule, so every panel of the Fig. 9.8 schedule exists.
+    """
+    from .. import datasets
+    from ..core import m_step
+
+    Xs, _, _ = datasets.standardize(datasets.load_faithful())
+    snaps = [GMMParams(**FAITHFUL_START)]
+    with single_blas_thread():
+        for _ in range(T):
+            snaps.append(m_step(Xs, e_step(Xs, snaps[-1])))
+    Xs.setflags(write=False)  # cached and shared between figures
+    return Xs, tuple(snaps)
+
+
+def _two_clusters_fit():
+    from .. import datasets
+    from ..core import run_em
+
+    X, _ = datasets.two_clusters_2d(seed=0)
+    start = GMMParams(phi=[0.5, 0.5], mu=[[5.0, 5.0], [15.0, 5.0]], Sigma=[20.0 * np.eye(2)] * 2)
+    with single_blas_thread():
+        params, _ = run_em(X, start, max_iter=100, tol=1e-8)
+    return X, start, params
+
+
+def _gallery_gmm_soft():
+    X, start, _ = _two_clusters_fit()
+    # One EM iteration from a poor start: many points still shared between the components.
+    from ..core import m_step
+
+    p1 = m_step(X, e_step(X, start))
+    return gmm_2d(X, p1, soft=True, title="after one EM iteration: soft responsibilities").ax.figure
+
+
+def _gallery_gmm_hard():
+    X, _, params = _two_clusters_fit()
+    return gmm_2d(X, params, soft=False, title="converged: hard assignments (argmax $w_j^{(i)}$)").ax.figure
+
+
+def _gallery_covariance_types():
+    """One fitted full-covariance mixture drawn in each of the four covariance structures."""
+    Xs, snaps = faithful_em_run()
+    p = snaps[-1]
+    full = np.asarray(p.Sigma)
+    forms = {
+        "full": full,
+        "tied": np.einsum("j,jab->ab", p.phi, full),
+        "diag": np.diagonal(full, axis1=1, axis2=2),
+        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+    }
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), sharex=True, sharey=True, layout="constrained")
+    for a, (ct, cov) in zip(axes.ravel(), forms.items(), strict=True):
+        a.scatter(Xs[:, 0], Xs[:, 1], s=14, color=_GREY, alpha=0.6, linewidths=0)
+        ellipses(p.mu, cov, ct, mass=0.95, ax=a)
+        a.set_title(f'covariance_type="{ct}"')
+        a.set_xlabel("eruption duration (std.)")
+        a.set_ylabel("waiting time (std.)")
+    fig.legend(handles=_legend_handles(p.k, None, True), loc="outside lower center", ncols=p.k + 1)
+    fig.suptitle("95% ellipses for the four covariance structures")
+    return fig
+
+
+def _gallery_em_panels():
+    Xs, snaps = faithful_em_run()
+    art = em_panels(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    art.fig.suptitle("EM on Old Faithful (standardised), PRML Fig. 9.8 schedule")
+    return art.fig
+
+
+def _gallery_loglik_trace():
+    from ..core import log_likelihood
+
+    Xs, snaps = faithful_em_run()
+    return loglik_trace([log_likelihood(Xs, s) for s in snaps]).ax.figure
+
+
+def _gallery_information_criteria():
+    """BIC/AIC of K = 1..5 on Old Faithful (raw units), each K fitted by the functional core's run_em."""
+    from .. import datasets
+    from ..core import log_likelihood, run_em
+
+    X = datasets.load_faithful()
+    m, n = X.shape
+    ks, bic, aic = np.arange(1, 6), [], []
+    order = np.argsort(X[:, 0] + X[:, 1] / X[:, 1].std())
+    for k in ks:
+        # Deterministic start: k points spread along the data's main direction, shared covariance.
+        idx = order[((np.arange(k) + 0.5) / k * m).astype(int)]
+        start = GMMParams(phi=np.full(k, 1.0 / k), mu=X[idx], Sigma=[np.cov(X.T)] * k)
+        with single_blas_thread():
+            params, _ = run_em(X, start, max_iter=300, tol=1e-6, reg_covar=1e-6)
+            l = log_likelihood(X, params)
+        p = (k - 1) + k * n + k * n * (n + 1) // 2
+        bic.append(-2 * l + p * np.log(m))
+        aic.append(-2 * l + 2 * p)
+    return information_criteria(ks, bic, aic, title="Old Faithful: choosing $K$").ax.figure
+
+
+GALLERY = {
+    "gmm_2d_soft": _gallery_gmm_soft,
+    "gmm_2d_hard": _gallery_gmm_hard,
+    "ellipses_covariance_types": _gallery_covariance_types,
+    "em_panels_faithful": _gallery_em_panels,
+    "loglik_trace_faithful": _gallery_loglik_trace,
+    "information_criteria_faithful": _gallery_information_criteria,
+}

@@ -1,0 +1,541 @@
+"""Watch EM run: a step-by-step widget, an animation, and the static panels both fall back to.
+
+All three replay recorded parameters Theta^(0..T) (``GaussianMixture(record_params=True).history_["params"]``
+or any list of :class:`~emlab.params.GMMParams`); none of them fits anything. The live views update the
+artists in place (scatter offsets and colours, ellipse centre/size/angle, the trace's data), so one step
+costs a canvas draw, not a new figure: see ``benchmarks/bench_stepper.py``.
+
+Where widgets or JavaScript are missing (nbval, GitHub's notebook viewer, a printed handout) the objects
+returned here still show something meaningful: their rich display carries a static multi-panel PNG
+(:func:`em_static`) next to the widget view / the animation's HTML, and a plain-text summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..core import as_data, e_step, log_likelihood
+from ..style import PALETTE
+from .gmm2d import (
+    _GREY,
+    _as_snapshots,
+    _legend_handles,
+    _view_limits,
+    gmm_2d,
+    loglik_trace,
+    single_blas_thread,
+)
+
+__all__ = ["EMStepper", "EMAnimation", "StaticArtists", "em_stepper", "em_animation", "em_static"]
+
+
+def _loglik(X, snapshots, loglik) -> np.ndarray:
+    if loglik is None:
+        return np.array([log_likelihood(X, s) for s in snapshots])
+    loglik = np.asarray(loglik, dtype=float).ravel()
+    if loglik.shape != (len(snapshots),):
+        raise ValueError(
+            f"loglik must hold l(Theta^(t)) for each of the {len(snapshots)} snapshots t = 0..T; "
+            f"got {loglik.size} values. (history_['log_likelihood'] starts at t = 1: prepend l(Theta^(0)).)"
+        )
+    return loglik
+
+
+def _states(T: int, half_steps: bool) -> list:
+    """(params index, W index or None, label) for every frame.
+
+    Full steps: Theta^(t) with its own posterior. Half steps separate the two moves of iteration t:
+    the E-step recolours the points (W from Theta^(t-1)) while the ellipses stay, the M-step then moves
+    the ellipses to Theta^(t) while the colours stay.
+    """
+    # Titles in plain Unicode: mathtext is re-parsed for every new string, a large part of a frame's cost.
+    if not half_steps:
+        return [(t, t, f"t = {t}: \u0398{_sup(t)} and its responsibilities") for t in range(T + 1)]
+    states = [(0, None, "initial \u0398\u207d\u2070\u207e, no responsibilities yet")]
+    for t in range(1, T + 1):
+        states.append((t - 1, t - 1, f"iteration {t}: E-step (recolour by \u0398{_sup(t - 1)})"))
+        states.append((t, t - 1, f"iteration {t}: M-step (move to \u0398{_sup(t)})"))
+    return states
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def _sup(t: int) -> str:
+    """(t) as Unicode superscripts."""
+    return "\u207d" + str(t).translate(_SUPERSCRIPTS) + "\u207e"
+
+
+class EMStepper:
+    """Replay EM one step at a time: ellipses, responsibilities and the log-likelihood trace together.
+
+    Build it with :func:`em_stepper`. ``show(i)`` moves to frame ``i`` by updating the artists in place;
+    ``widget`` is the ipywidgets control (Play, back/step/reset buttons and a slider, or None when
+    ipywidgets is not installed); displaying the object shows the widget where a widget manager runs and
+    the static panels (:func:`em_static`) everywhere else.
+
+    Attributes
+    ----------
+    fig : matplotlib Figure
+        Not managed by pyplot, so the inline backend does not print it a second time.
+    scatter : GMM2DArtists
+        Left panel: points, ellipses, means.
+    trace : TraceArtists
+        Right panel: the whole trace in grey, the part so far in colour (``progress``), the current point
+        (``current``).
+    states : list of (int, int or None, str)
+        Per frame: index of the parameters drawn, index of the parameters whose E-step colours the points
+        (None: plain points), and the title.
+    index : int
+        The frame shown.
+    """
+
+    def __init__(self, X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
+                 half_steps: bool = True, xlabel: str = "$x_1$", ylabel: str = "$x_2$",
+                 figsize=(13.0, 5.6), dpi: float = 72):
+        self.X = as_data(X)
+        self.snapshots = _as_snapshots(snapshots)
+        with single_blas_thread():
+            self.loglik = _loglik(self.X, self.snapshots, loglik)
+        self.states = _states(len(self.snapshots) - 1, half_steps)
+        self.mass, self.soft, self.half_steps = mass, soft, half_steps
+        self.labels = (xlabel, ylabel)
+        self.dpi = dpi
+        # Every responsibility matrix up front (one BLAS thread: see single_blas_thread), so a step
+        # only moves artists and never waits for an E-step.
+        with single_blas_thread():
+            self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
+        self._widget = None
+        self._static_png = None
+        self._background = None
+
+        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        ax_gmm, ax_tr = self.fig.subplots(1, 2, width_ratios=[1.3, 1.0])
+        p0 = self.snapshots[0]
+        # Draw with a W so there is one scatter per component; frame 0 may then grey them out.
+        self.scatter = gmm_2d(self.X, p0, W=self.W(0), soft=soft, mass=mass, ax=ax_gmm,
+                              xlabel=xlabel, ylabel=ylabel)
+        self.scatter.math_labels = False
+        # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
+        self._fix_limits(ax_gmm)
+        self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
+        self.trace.line.set(color=_GREY, alpha=0.35, marker="o", markersize=4)
+        t = np.arange(len(self.loglik))
+        (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
+                                      label="$\\ell(\\Theta^{(t)})$ so far")
+        (self.current,) = ax_tr.plot(t[:1], self.loglik[:1], linestyle="none", marker="o", markersize=15,
+                                     markerfacecolor="none", markeredgecolor=PALETTE[3], markeredgewidth=3,
+                                     label="current $\\Theta$")
+        self.trace.legend.remove()
+        self.trace.legend = ax_tr.legend(loc="lower right")
+        self.index = -1
+        self.show(0)
+
+    # -- state ------------------------------------------------------------------------------------------
+    def W(self, i: int) -> np.ndarray:
+        """Responsibilities e_step(X, Theta^(i)) (precomputed)."""
+        return self._W[i]
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.states)
+
+    def _fix_limits(self, ax) -> None:
+        xlim, ylim = _view_limits(self.X, self.snapshots, self.mass)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+        ax.set_autoscale_on(False)
+
+    def show(self, i: int) -> None:
+        """Move every artist to frame ``i`` (in place; the next draw shows it)."""
+        i = int(i)
+        if not 0 <= i < self.n_frames:
+            raise ValueError(f"frame must be in 0..{self.n_frames - 1}; got {i}.")
+        p_idx, w_idx, label = self.states[i]
+        if w_idx is None:
+            self.scatter.update(self.snapshots[p_idx], W=self.W(p_idx))
+            # Before the first E-step nobody has been assigned: one grey, round cloud.
+            for j, coll in enumerate(self.scatter.points):
+                coll.set_offsets(self.X if j == 0 else np.empty((0, 2)))
+                coll.set_facecolors([_GREY])
+        else:
+            self.scatter.update(self.snapshots[p_idx], W=self.W(w_idx))
+        self.scatter.ax.set_title(label)
+        t = np.arange(p_idx + 1)
+        self.progress.set_data(t, self.loglik[: p_idx + 1])
+        self.current.set_data([p_idx], [self.loglik[p_idx]])
+        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}")
+        self.index = i
+
+    def step(self) -> None:
+        """Next frame (stays on the last one)."""
+        self.show(min(self.index + 1, self.n_frames - 1))
+
+    def _prepare_blit(self) -> None:
+        """Draw everything that never changes once, and keep it as a background bitmap.
+
+        The changing artists (points, ellipses, means, legend, titles, trace so far) are marked animated,
+        so a frame is: restore the background, draw those few artists, encode. The layout engine is
+        switched off after the first draw so the axes keep their place (and cost nothing per frame).
+        """
+        sc = self.scatter
+        self._dynamic = [*sc.points, *sc.ellipses, *sc.means, sc.legend, sc.ax.title, self.progress,
+                         self.current, self.trace.ax.title]
+        for a in self._dynamic:
+            a.set_animated(True)
+        canvas = self.fig.canvas
+        canvas.draw()
+        self.fig.set_layout_engine("none")
+        self.trace.ax.set_autoscale_on(False)
+        canvas.draw()
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+
+    def frame_png(self, compress_level: int = 1) -> bytes:
+        """The current frame as PNG bytes, drawn by blitting (the fast path the widget uses)."""
+        from PIL import Image
+
+        if self._background is None:
+            self._prepare_blit()
+        canvas = self.fig.canvas
+        canvas.restore_region(self._background)
+        for a in self._dynamic:
+            self.fig.draw_artist(a)
+        buf = canvas.buffer_rgba()
+        # RGB: a quarter fewer bytes to compress and to send to the browser on every step.
+        img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).convert("RGB")
+        out = io.BytesIO()
+        img.save(out, format="png", compress_level=compress_level)
+        return out.getvalue()
+
+    def render_png(self) -> bytes:
+        """The current frame as PNG bytes via a full ``savefig`` (slow path; same picture)."""
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
+    # -- widget -----------------------------------------------------------------------------------------
+    @property
+    def widget(self):
+        """The ipywidgets control, built on first use; None when ipywidgets is not installed."""
+        if self._widget is None:
+            try:
+                import ipywidgets as widgets
+            except ImportError:
+                return None
+            last = self.n_frames - 1
+            image = widgets.Image(value=self.frame_png(), format="png")
+            slider = widgets.IntSlider(value=self.index, min=0, max=last, description="step",
+                                       continuous_update=True, layout=widgets.Layout(width="420px"))
+            play = widgets.Play(value=self.index, min=0, max=last, interval=700, description="play")
+            widgets.jslink((play, "value"), (slider, "value"))
+            back = widgets.Button(description="back", icon="step-backward", layout=widgets.Layout(width="90px"))
+            step = widgets.Button(description="step", icon="step-forward", button_style="primary",
+                                  layout=widgets.Layout(width="90px"))
+            reset = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="90px"))
+
+            def on_slider(change):
+                self.show(change["new"])
+                image.value = self.frame_png()
+
+            slider.observe(on_slider, names="value")
+            step.on_click(lambda _: setattr(slider, "value", min(slider.value + 1, last)))
+            back.on_click(lambda _: setattr(slider, "value", max(slider.value - 1, 0)))
+            reset.on_click(lambda _: setattr(slider, "value", 0))
+            self._widget = widgets.VBox([widgets.HBox([play, reset, back, step, slider]), image])
+        return self._widget
+
+    def static_png(self) -> bytes:
+        """PNG of the static fallback (:func:`em_static`), rendered once."""
+        if self._static_png is None:
+            fig = Figure(figsize=(14, 8.5), layout="constrained")
+            art = em_static(self.X, self.snapshots, loglik=self.loglik, mass=self.mass, soft=self.soft,
+                            xlabel=self.labels[0], ylabel=self.labels[1], figure=fig)
+            buf = io.BytesIO()
+            art.fig.savefig(buf, format="png", dpi=self.dpi)
+            self._static_png = buf.getvalue()
+        return self._static_png
+
+    def __repr__(self) -> str:
+        T = len(self.snapshots) - 1
+        return (f"EMStepper: {T} EM iterations, {self.n_frames} frames, m = {self.X.shape[0]} points, "
+                f"k = {self.snapshots[0].k} components (step with the buttons or the slider; "
+                "static panels shown where widgets are unavailable)")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(self), "image/png": base64.b64encode(self.static_png()).decode("ascii")}
+        w = self.widget
+        if w is not None:
+            view = w._repr_mimebundle_()
+            view.pop("text/plain", None)  # ours is deterministic; the widget's embeds the PNG bytes
+            bundle.update(view)
+        return bundle
+
+
+def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True, half_steps: bool = True,
+               xlabel: str = "$x_1$", ylabel: str = "$x_2$") -> EMStepper:
+    """An EM stepper for live teaching: step through recorded EM iterations with a button or a slider.
+
+    Left: the points coloured by responsibility, the ellipses and means of the current Theta. Right: the
+    log-likelihood trace so far. With ``half_steps`` each iteration is two frames, the E-step
+    (points recoloured, ellipses unchanged) and the M-step (ellipses move, colours unchanged).
+
+    Parameters
+    ----------
+    X : array-like of shape (m, 2)
+    snapshots : list of GMMParams Theta^(0..T), or a history dict with key "params"
+    loglik : array-like of shape (T + 1,), optional
+        l(Theta^(t)); computed with :func:`emlab.log_likelihood` when omitted.
+    mass : float, default 0.95
+        Probability mass inside the ellipses.
+    soft : bool, default True
+        Colour points by mixing component colours with their responsibilities (else by argmax).
+    half_steps : bool, default True
+    xlabel, ylabel : str
+
+    Returns
+    -------
+    EMStepper
+        Display it (last expression of a cell) to get the widget in JupyterLab; where no widget manager
+        runs (nbval, GitHub, nbconvert to PDF) the display carries the static panels instead.
+        ``.widget`` is the ipywidgets box (None without ipywidgets), ``.show(i)``/``.step()`` drive it.
+    """
+    return EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
+                     xlabel=xlabel, ylabel=ylabel)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Animation
+# ----------------------------------------------------------------------------------------------------------
+_anim_counter = itertools.count(1)
+
+
+class _StepperHTMLWriter(HTMLWriter):
+    """HTMLWriter whose frames are the stepper's blitted PNGs (HTMLWriter keeps them in _saved_frames)."""
+
+    def __init__(self, stepper: EMStepper, **kwargs):
+        self._stepper = stepper
+        super().__init__(**kwargs)
+
+    def grab_frame(self, **savefig_kwargs):
+        self._saved_frames.append(base64.encodebytes(self._stepper.frame_png()).decode("ascii"))
+
+
+class EMAnimation(FuncAnimation):
+    """A :class:`~matplotlib.animation.FuncAnimation` of an :class:`EMStepper` with a static fallback.
+
+    ``save`` (GIF, MP4) works as for any FuncAnimation.
+
+    ``to_jshtml()`` gives matplotlib's JavaScript player, with two changes: its element id is
+    deterministic (so stored notebook outputs do not change between runs), and its image starts out as
+    the static panels (:func:`em_static`), which is what a viewer without JavaScript keeps showing.
+    Displaying the object gives that HTML, the static PNG (for PDF/print) and a text summary.
+    """
+
+    def __init__(self, stepper: EMStepper, interval: int = 600):
+        self.stepper = stepper
+        super().__init__(stepper.fig, self._frame, frames=stepper.n_frames, interval=interval, blit=False,
+                         repeat=True, cache_frame_data=False)
+
+    def _frame(self, i):
+        self.stepper.show(i)
+        return []
+
+    def to_jshtml(self, fps=None, embed_frames=True, default_mode="loop"):
+        """matplotlib's JS player as HTML, with a deterministic id and the static panels as fallback.
+
+        Frames come from the stepper's blitting path rather than one full ``savefig`` per frame.
+        """
+        if not embed_frames:
+            raise ValueError("EMAnimation.to_jshtml embeds its frames; embed_frames=False is not supported.")
+        fps = 1000.0 / self._interval if fps is None else fps
+        writer = _StepperHTMLWriter(self.stepper, fps=fps, embed_frames=True, default_mode=default_mode)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "animation.html")
+            writer.setup(self._fig, path, dpi=self.stepper.dpi)
+            for i in range(self.stepper.n_frames):
+                self.stepper.show(i)
+                writer.grab_frame()
+            writer.finish()
+            html = path.read_text()
+        # Rendered: matplotlib warns when an animation is deleted without ever being drawn.
+        self._draw_was_started = True
+        if getattr(self, "_emlab_id", None) is None:
+            self._emlab_id = f"emlab{next(_anim_counter)}"
+        # matplotlib names the player's elements with a fresh uuid4 on every call; use ours instead.
+        found = re.search(r'<img id="_anim_img([0-9a-f]{32})">', html)
+        if found:
+            html = html.replace(found.group(1), self._emlab_id)
+        png = base64.b64encode(self.stepper.static_png()).decode("ascii")
+        return html.replace(f'<img id="_anim_img{self._emlab_id}">',
+                            f'<img id="_anim_img{self._emlab_id}" src="data:image/png;base64,{png}" '
+                            'alt="EM iterations (static panels; the player needs JavaScript)">', 1)
+
+    def __repr__(self) -> str:
+        return f"EMAnimation of {self.stepper!r}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": repr(self), "text/html": self.to_jshtml(),
+                "image/png": base64.b64encode(self.stepper.static_png()).decode("ascii")}
+
+
+def em_animation(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True, half_steps: bool = False,
+                 interval: int = 600, xlabel: str = "$x_1$", ylabel: str = "$x_2$") -> EMAnimation:
+    """A matplotlib animation of recorded EM iterations (same picture as :func:`em_stepper`).
+
+    Parameters are those of :func:`em_stepper`, plus ``interval`` (ms per frame). ``half_steps`` is off
+    by default to keep the embedded frames (one PNG each) small.
+
+    Returns
+    -------
+    EMAnimation
+        A FuncAnimation: in a notebook, ``IPython.display.HTML(anim.to_jshtml())`` or just ``anim`` as
+        the cell's last expression. Without JavaScript the player's image shows the static panels.
+        Tag the cell ``nbval-ignore-output`` (the embedded frames are images inside HTML text).
+    """
+    stepper = EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
+                        xlabel=xlabel, ylabel=ylabel)
+    return EMAnimation(stepper, interval=interval)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Static fallback
+# ----------------------------------------------------------------------------------------------------------
+@dataclass
+class StaticArtists:
+    """What :func:`em_static` drew.
+
+    Attributes
+    ----------
+    fig : Figure
+    axes : list of Axes
+        The GMM panels, then the trace panel.
+    panels : list of GMM2DArtists, one per iteration shown
+    trace : TraceArtists
+    iterations : list of int
+        The t of each GMM panel (marked on the trace).
+    legend : Legend
+        The shared component legend.
+    """
+
+    fig: object
+    axes: list
+    panels: list
+    trace: object
+    iterations: list
+    legend: object
+
+
+def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, soft: bool = True,
+              xlabel: str = "$x_1$", ylabel: str = "$x_2$", ax=None, figure=None) -> StaticArtists:
+    """Static multi-panel summary of recorded EM iterations: what the stepper shows, on paper.
+
+    Panels show Theta^(t) with the points coloured by its posterior e_step(X, Theta^(t)), for t in
+    ``iterations`` (default: 0, 1, 2, 5 and the last, T), and a last panel with the log-likelihood trace,
+    those iterations marked.
+
+    Parameters
+    ----------
+    X : array-like of shape (m, 2)
+    snapshots : list of GMMParams Theta^(0..T), or a history dict with key "params"
+    iterations : sequence of int, optional
+        Iterations to draw (clipped to 0..T, repeats dropped).
+    loglik : array-like of shape (T + 1,), optional
+    mass, soft, xlabel, ylabel : see :func:`em_stepper`
+    ax : sequence of Axes, optional
+        len(iterations) + 1 axes; by default a grid is made.
+    figure : matplotlib Figure, optional
+        Draw into this figure (e.g. one not managed by pyplot) instead of a new pyplot figure.
+
+    Returns
+    -------
+    StaticArtists
+    """
+    X = as_data(X)
+    snapshots = _as_snapshots(snapshots)
+    T = len(snapshots) - 1
+    with single_blas_thread():
+        loglik = _loglik(X, snapshots, loglik)
+    if iterations is None:
+        iterations = (0, 1, 2, 5, T)
+    its = []
+    for t in iterations:
+        t = min(max(int(t), 0), T)
+        if t not in its:
+            its.append(t)
+    n_panels = len(its) + 1
+    if ax is None:
+        ncols = 3 if n_panels > 4 else n_panels
+        nrows = -(-n_panels // ncols)
+        if figure is None:
+            figure = plt.figure(figsize=(4.8 * ncols, 4.3 * nrows), layout="constrained")
+        grid = figure.subplots(nrows, ncols, squeeze=False)
+        axes = list(grid.ravel())
+        for extra in axes[n_panels:]:
+            extra.set_visible(False)
+        axes = axes[:n_panels]
+    else:
+        axes = list(np.ravel(ax))
+        if len(axes) < n_panels:
+            raise ValueError(f"em_static needs {n_panels} axes ({len(its)} iterations + the trace); "
+                             f"got {len(axes)}.")
+        axes = axes[:n_panels]
+    fig = axes[0].figure
+    panels = []
+    xlim, ylim = _view_limits(X, [snapshots[t] for t in its], mass)
+    for a, t in zip(axes[:-1], its, strict=True):
+        panels.append(gmm_2d(X, snapshots[t], soft=soft, mass=mass, ax=a, legend=False, xlabel=xlabel,
+                             ylabel=ylabel, title=f"$t = {t}$: $\\ell = {loglik[t]:.2f}$"))
+        a.set_xlim(xlim)
+        a.set_ylim(ylim)
+    trace = loglik_trace(loglik, ax=axes[-1])
+    axes[-1].plot(its, loglik[its], linestyle="none", marker="o", markersize=13, markerfacecolor="none",
+                  markeredgecolor=PALETTE[3], markeredgewidth=2.5, label="panels shown")
+    trace.legend.remove()
+    trace.legend = axes[-1].legend(loc="lower right")
+    # One legend for all panels, below them, so it hides no data.
+    handles = _legend_handles(snapshots[0].k, None, True)
+    if ax is None:
+        legend = fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    else:
+        legend = axes[0].legend(handles=handles, loc="best")
+    return StaticArtists(fig=fig, axes=axes, panels=panels, trace=trace, iterations=its, legend=legend)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Gallery (``python -m emlab.gallery OUTDIR``)
+# ----------------------------------------------------------------------------------------------------------
+def _gallery_em_static():
+    from .gmm2d import faithful_em_run
+
+    Xs, snaps = faithful_em_run()
+    art = em_static(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    art.fig.suptitle("EM on Old Faithful: the stepper's static fallback")
+    return art.fig
+
+
+def _gallery_em_stepper_frame():
+    from .gmm2d import faithful_em_run
+
+    Xs, snaps = faithful_em_run()
+    stepper = em_stepper(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    stepper.show(9)  # iteration 5, after its E-step: points recoloured, ellipses not yet moved
+    return stepper.fig
+
+
+GALLERY = {
+    "em_static_faithful": _gallery_em_static,
+    "em_stepper_frame": _gallery_em_stepper_frame,
+}
