@@ -29,12 +29,32 @@ def _axes(ax, figsize=None):
     return ax.figure, ax
 
 
+def _no_address_repr(self) -> str:
+    """Short repr of an artists record: its class and sizes, never an object address.
+
+    A notebook cell that ends with a plotting call shows this text (nbval compares it), so it must be
+    the same on every run.
+    """
+    parts = []
+    for name in self._repr_fields:
+        v = getattr(self, name)
+        if isinstance(v, np.ndarray):
+            parts.append(f"{name}=array{tuple(v.shape)}")
+        elif isinstance(v, (list, tuple)):
+            parts.append(f"{name}=[{len(v)} item{'s' if len(v) != 1 else ''}]")
+        elif isinstance(v, (float, np.floating)):
+            parts.append(f"{name}={float(v):.6f}")
+        else:
+            parts.append(f"{name}={v!r}")
+    return f"{type(self).__name__}({', '.join(parts)})"
+
+
 def _group_name(label, ordinal_labels: bool) -> str:
     # Labels 0..K-1 are the 0-based component index; the notebooks number components from 1.
     return f"$z = {int(label) + 1}$" if ordinal_labels else f"label {label}"
 
 
-@dataclass
+@dataclass(repr=False)
 class Mixture1DArtists:
     """What :func:`mixture_1d` drew.
 
@@ -62,6 +82,9 @@ class Mixture1DArtists:
     mixture: Line2D | None = None
     components: list = field(default_factory=list)
     legend: object = None
+
+    _repr_fields = ("groups", "strip", "density", "components")
+    __repr__ = _no_address_repr
 
 
 def _check_params_1d(params) -> GMMParams:
@@ -234,7 +257,7 @@ def mixture_1d(x, labels=None, params=None, ax=None, kind="hist", bins=None, tit
     return out
 
 
-@dataclass
+@dataclass(repr=False)
 class LoglikSurfaceArtists:
     """What :func:`loglik_surface` drew.
 
@@ -271,6 +294,9 @@ class LoglikSurfaceArtists:
     diagonal: Line2D
     saddle: np.ndarray
     saddle_marker: Line2D
+
+    _repr_fields = ("l", "maxima")
+    __repr__ = _no_address_repr
 
 
 def _log_normal_1d(x, means, var):

@@ -12,7 +12,7 @@ from matplotlib.patches import Polygon
 from scipy.spatial import ConvexHull, QhullError
 
 from ..style import PALETTE
-from .density import _axes
+from .density import _axes, _no_address_repr
 
 __all__ = ["jensen", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic", "GALLERY"]
 
@@ -21,7 +21,7 @@ _SIMPLEX_TOL = 1e-8
 _KNOWN_NAMES = {np.log: r"\ln", np.exp: r"\exp"}
 
 
-@dataclass
+@dataclass(repr=False)
 class JensenArtists:
     """What :func:`jensen` drew, and the numbers it drew.
 
@@ -81,6 +81,9 @@ class JensenArtists:
     gap_arrow: object
     gap_text: object
     legend: object
+
+    _repr_fields = ("Ex", "f_Ex", "E_fx", "gap", "shape")
+    __repr__ = _no_address_repr
 
 
 def _function_name(f, f_label):
@@ -269,7 +272,7 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     )  # fmt: skip
 
 
-@dataclass
+@dataclass(repr=False)
 class JensenStatic:
     """The static fallback of :func:`jensen_widget`: a few settings side by side.
 
@@ -283,8 +286,11 @@ class JensenStatic:
     fig: plt.Figure
     panels: list = field(default_factory=list)
 
+    _repr_fields = ("panels",)
+    __repr__ = _no_address_repr
 
-@dataclass
+
+@dataclass(repr=False)
 class JensenWidget:
     """The interactive explorer made by :func:`jensen_widget` (already displayed).
 
