@@ -27,6 +27,7 @@ thin matrix products.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import numpy as np
@@ -42,7 +43,17 @@ _FEATURE_CACHE_BYTES = 64 * 2**20
 _BLOCK_BYTES = 2**19
 # Below this many multiply-adds per pass the thread-limiting context costs
 # more than it can save.
-_THREAD_LIMIT_WORK = 2_000_000
+_THREAD_LIMIT_WORK = 20_000
+
+
+@functools.lru_cache(maxsize=64)
+def _triu(n: int):
+    # np.triu_indices costs ~30 us: too much to redo in every iteration of a small fit.
+    iu0, iu1 = np.triu_indices(n)
+    pair_weight = np.where(iu0 == iu1, -0.5, -1.0)
+    for a in (iu0, iu1, pair_weight):
+        a.setflags(write=False)
+    return iu0, iu1, pair_weight
 
 
 def n_second_order(n: int, covariance_type: str) -> int:
@@ -72,7 +83,7 @@ class Design:
         self.m, self.n = X.shape
         self.covariance_type = covariance_type
         self.shift = shift
-        self.iu = np.triu_indices(self.n)
+        self.iu = _triu(self.n)[:2]
         self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
         XT = np.subtract(X.T, shift[:, None])  # feature-major copy
         if 8 * self.n_features * self.m <= _FEATURE_CACHE_BYTES:
@@ -123,17 +134,19 @@ def compile_log_joint(weights, means, prec_chol, covariance_type: str) -> np.nda
     ln|Sigma_j|^(-1/2) = sum ln diag(U_j).
     """
     k, n = means.shape
-    with np.errstate(divide="ignore"):  # phi_j = 0 gives ln phi_j = -inf: that component gets no points
+    if weights.min() > 0:
         log_w = np.log(weights)
+    else:
+        with np.errstate(divide="ignore"):  # phi_j = 0 gives ln phi_j = -inf: that component gets no points
+            log_w = np.log(weights)
     if covariance_type in ("full", "tied"):
         U = prec_chol if covariance_type == "full" else prec_chol[None]
         P = np.matmul(U, U.transpose(0, 2, 1))
         log_det = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
-        Pmu = np.einsum("kab,kb->ka", np.broadcast_to(P, (k, n, n)), means)
-        iu0, iu1 = np.triu_indices(n)
+        Pmu = np.matmul(P, means[:, :, None])[:, :, 0]
+        iu0, iu1, pair_weight = _triu(n)
         # x^T P x = sum_a P_aa x_a^2 + 2 sum_{a<b} P_ab x_a x_b
-        second = P[:, iu0, iu1] * np.where(iu0 == iu1, -0.5, -1.0)
-        second = np.broadcast_to(second, (k, iu0.size))
+        second = P[:, iu0, iu1] * pair_weight
     elif covariance_type == "diag":
         P = prec_chol**2
         log_det = np.log(prec_chol).sum(axis=1)
@@ -144,7 +157,7 @@ def compile_log_joint(weights, means, prec_chol, covariance_type: str) -> np.nda
         log_det = n * np.log(prec_chol)
         Pmu = P[:, None] * means
         second = -0.5 * P[:, None]
-    C = np.empty((k, 1 + n + second.shape[1]))
+    C = np.empty((k, 1 + n + second.shape[-1]))
     C[:, 0] = log_w + log_det - 0.5 * (n * _LOG_2PI + np.einsum("ka,ka->k", Pmu, means))
     C[:, 1 : 1 + n] = Pmu
     C[:, 1 + n :] = second
@@ -261,17 +274,14 @@ def cholesky_precisions(cov, covariance_type: str, scale):
             eig = np.linalg.eigvalsh(S).min(axis=1)
             j = int(np.argmin(eig))
             raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"smallest eigenvalue {eig[j]:.3g}")) from None
-        piv = np.diagonal(Lc, axis1=1, axis2=2) ** 2
-        floor = 8 * n * _EPS * np.broadcast_to(np.asarray(scale, dtype=float), (S.shape[0],))
-        bad = np.flatnonzero(piv.min(axis=1) <= floor)
+        piv = np.diagonal(Lc, axis1=1, axis2=2).min(axis=1) ** 2
+        bad = np.flatnonzero(piv <= 8 * n * _EPS * scale)
         if bad.size:
             j = int(bad[0])
-            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"pivot {piv[j].min():.3g} is round-off"))
-        eye = np.eye(n)
-        U = np.linalg.solve(Lc, np.broadcast_to(eye, S.shape)).transpose(0, 2, 1)
+            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"pivot {piv[j]:.3g} is round-off"))
+        U = np.linalg.inv(Lc).transpose(0, 2, 1)
         return U if covariance_type == "full" else U[0]
-    floor = 8 * _EPS * np.asarray(scale, dtype=float)
-    bad = np.flatnonzero(np.atleast_1d(cov <= floor).reshape(cov.shape[0], -1).any(axis=1))
+    bad = np.flatnonzero((cov <= 8 * _EPS * scale).reshape(cov.shape[0], -1).any(axis=1))
     if bad.size:
         j = int(bad[0])
         raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"variance {np.min(cov[j]):.3g}"))
@@ -291,8 +301,13 @@ def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covarianc
     n = design.n
     nk_raw = T[:, 0]
     nk = nk_raw + 10 * _EPS
-    means = T[:, 1 : 1 + n] / nk[:, None]
+    Sx = T[:, 1 : 1 + n]
+    # scikit-learn's mean sum_i w x_i / (N_j + 10 eps) in the original coordinates, expressed in the
+    # shifted ones (an empty component gets mean 0 there, as in scikit-learn).
+    means = (Sx - (10 * _EPS) * design.shift) / nk[:, None]
     second = T[:, 1 + n :]
+    frac = nk_raw / nk
+    # sum_i w (x - mu)(x - mu)^T / N_j = S2 / N_j - (Sx mu^T + mu Sx^T) / N_j + (N_raw / N_j) mu mu^T
     if covariance_type == "full":
         k = T.shape[0]
         iu0, iu1 = design.iu
@@ -300,10 +315,10 @@ def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covarianc
         S2[:, iu0, iu1] = second
         S2[:, iu1, iu0] = second
         S2 /= nk[:, None, None]
-        # sum_i w (x - mu)(x - mu)^T / N with mu = Sx / N: expanded exactly, including the guard.
-        cov = S2 - ((2.0 - nk_raw / nk)[:, None, None] * means[:, :, None]) * means[:, None, :]
+        cross = (Sx / nk[:, None])[:, :, None] * means[:, None, :]
+        cov = S2 - cross - cross.transpose(0, 2, 1) + (frac[:, None, None] * means[:, :, None]) * means[:, None, :]
         scale = np.abs(np.diagonal(S2, axis1=1, axis2=2)).max(axis=1)
-        cov[:, np.arange(n), np.arange(n)] += reg_covar
+        cov.reshape(k, n * n)[:, :: n + 1] += reg_covar
     elif covariance_type == "tied":
         XtX = design.scatter()
         cov = (XtX - np.einsum("k,ka,kb->ab", nk, means, means)) / nk.sum()
@@ -311,11 +326,12 @@ def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covarianc
         cov.flat[:: n + 1] += reg_covar
     elif covariance_type == "diag":
         S2 = second / nk[:, None]
-        cov = S2 - means**2 + reg_covar
+        cov = S2 - 2 * Sx / nk[:, None] * means + frac[:, None] * means**2 + reg_covar
         scale = np.abs(S2)
     else:
         S2 = second[:, 0] / nk
-        cov = (S2 - np.einsum("ka,ka->k", means, means)) / n + reg_covar
+        sq = np.einsum("ka,ka->k", means, means)
+        cov = (S2 - 2 * np.einsum("ka,ka->k", Sx, means) / nk + frac * sq) / n + reg_covar
         scale = np.abs(S2)
     prec_chol = cholesky_precisions(cov, covariance_type, scale)
     weights = nk / nk.sum()

@@ -64,17 +64,33 @@ def _with_sklearn_twin(cls, name: str):
     return twin
 
 
-def _check_random_state(seed):
-    """A ``numpy.random.RandomState`` from None, an int, or a RandomState (as scikit-learn accepts)."""
+def _check_random_state(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from None, an int, or a ``RandomState``/``Generator``.
+
+    An int seeds a fresh Generator (fast to build, unlike ``RandomState``), so
+    fits are reproducible; a ``RandomState`` is drawn from, as scikit-learn
+    does, so repeated fits with the same instance differ.
+    """
     if seed is None or seed is np.random:
-        return np.random.mtrand._rand
+        return np.random.default_rng()
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(seed)
+        return np.random.default_rng(int(seed))
     if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(2**31 - 1))
+    if isinstance(seed, np.random.Generator):
         return seed
     raise ValueError(
-        f"random_state must be None, an int or a numpy.random.RandomState; got {seed!r}. "
+        f"random_state must be None, an int, a numpy.random.RandomState or a Generator; got {seed!r}. "
         "Pass an int (for example random_state=0) for reproducible fits."
+    )
+
+
+def _valid_random_state(seed) -> bool:
+    return (
+        seed is None
+        or seed is np.random
+        or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))
+        or isinstance(seed, (np.random.RandomState, np.random.Generator))
     )
 
 
@@ -241,7 +257,8 @@ class BaseMixture:
             raise ValueError(
                 f"Unknown init_params {self.init_params!r}; use one of {', '.join(map(repr, _INIT_PARAMS))}."
             )
-        _check_random_state(self.random_state)
+        if not _valid_random_state(self.random_state):
+            _check_random_state(self.random_state)  # raises the explanatory error
 
     # -- the EM driver ---------------------------------------------------------------------------
 
