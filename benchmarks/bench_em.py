@@ -1,0 +1,182 @@
+"""Per-iteration cost of EM: emlab.GaussianMixture vs scikit-learn vs the naive tutorial loop.
+
+Usage::
+
+    python benchmarks/bench_em.py            # full run: m in 1e3..1e6 (several minutes)
+    python benchmarks/bench_em.py --quick    # m in 1e3..1e5, fewer repeats (about a minute)
+
+Every timing starts from the same Theta^(0) (weights, means and precisions
+passed as *_init), runs a fixed number of EM iterations (tol=0), and the runs of
+emlab, scikit-learn and the loop are interleaved so that machine noise hits all
+of them alike. Per-iteration time = median fit time / iterations (the one
+final E-step both estimators do is included in that share). The whole table is
+produced twice: with BLAS limited to one thread, then with the default threads.
+The naive loop (``emlab.loop_em_step``: per point, per component,
+``scipy.stats.multivariate_normal.pdf``) runs only for m <= 1000.
+
+Floors this benchmark reports on (issue 2, section 5):
+  * emlab <= 0.5 x scikit-learn per iteration at m >= 1e5 with 1 thread, for both shapes;
+  * emlab with default threads no slower than with 1 thread;
+  * the 70-point 2-D example (K=2, tol=1e-4) fits in <= 1 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+import warnings
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from emlab import GaussianMixture, GMMParams, loop_em_step
+
+SHAPES = ((2, 3), (10, 8))
+
+
+def make_problem(m, n, k, seed=0):
+    """Data from a k-component mixture in R^n and a common starting point Theta^(0)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(k, n))
+    z = rng.integers(k, size=m)
+    X = centres[z] + rng.normal(size=(m, n)) * rng.uniform(0.5, 1.5, size=k)[z, None]
+    start = {
+        "weights_init": np.full(k, 1.0 / k),
+        "means_init": X[rng.choice(m, size=k, replace=False)],
+        "precisions_init": np.broadcast_to(np.eye(n) / X.var(axis=0).mean(), (k, n, n)).copy(),
+    }
+    return X, start
+
+
+def time_call(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def param_diff(a, b):
+    """Max relative difference of weights, means, covariances between two fitted mixtures."""
+    worst = 0.0
+    for name in ("weights_", "means_", "covariances_"):
+        x, y = getattr(a, name), getattr(b, name)
+        worst = max(worst, float(np.max(np.abs(x - y)) / max(np.max(np.abs(y)), 1e-300)))
+    return worst
+
+
+def bench_size(m, n, k, n_iter, repeats, with_sklearn=True):
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    X, start = make_problem(m, n, k)
+    kw = dict(tol=0.0, max_iter=n_iter, **start)
+    ours, theirs, loop = [], [], []
+    fitted = {}
+    params0 = GMMParams(
+        phi=start["weights_init"], mu=start["means_init"], Sigma=np.linalg.inv(start["precisions_init"])
+    )
+    for r in range(repeats):
+        order = ("emlab", "sklearn") if r % 2 == 0 else ("sklearn", "emlab")
+        for who in order:
+            if who == "emlab":
+                t, fitted["emlab"] = time_call(lambda: GaussianMixture(k, **kw).fit(X))
+                ours.append(t / n_iter)
+            elif with_sklearn:
+                t, fitted["sklearn"] = time_call(lambda: SkGaussianMixture(k, **kw).fit(X))
+                theirs.append(t / n_iter)
+        if m <= 1000 and r < 2:
+            t, _ = time_call(lambda: loop_em_step(X, params0))
+            loop.append(t)
+    return {
+        "emlab": float(np.median(ours)),
+        "sklearn": float(np.median(theirs)) if theirs else float("nan"),
+        "loop": float(np.median(loop)) if loop else float("nan"),
+        "diff": param_diff(fitted["emlab"], fitted["sklearn"]) if with_sklearn else float("nan"),
+    }
+
+
+def bench_70_points(repeats=300):
+    """Wall time of fitting the course's 70-point 2-D example with K=2, tol=1e-4 (default k-means init)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.multivariate_normal([0.0, 3.0], np.diag([0.5, 0.8]), size=20),
+            rng.multivariate_normal([20.0, 10.0], np.eye(2), size=50),
+        ]
+    )
+    gm = GaussianMixture(2, tol=1e-4, random_state=0)
+    for _ in range(20):
+        gm.fit(X)
+    times = [time_call(lambda: gm.fit(X))[0] for _ in range(repeats)]
+    return float(np.median(times)), float(np.min(times))
+
+
+def run_table(sizes, repeats, label):
+    print(f"\n== {label} ==")
+    head = (
+        f"{'m':>9} {'n':>3} {'k':>3} {'emlab ms/it':>12} {'sklearn ms/it':>14} {'ratio':>7} "
+        f"{'loop ms/it':>11} {'max rel diff':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    rows = {}
+    for m in sizes:
+        for n, k in SHAPES:
+            n_iter = 10 if m <= 100_000 else 3
+            res = bench_size(m, n, k, n_iter, repeats if m < 1_000_000 else max(2, repeats // 2))
+            rows[(m, n, k)] = res
+            loop = f"{res['loop'] * 1e3:11.2f}" if np.isfinite(res["loop"]) else f"{'-':>11}"
+            print(
+                f"{m:>9} {n:>3} {k:>3} {res['emlab'] * 1e3:12.3f} {res['sklearn'] * 1e3:14.3f} "
+                f"{res['emlab'] / res['sklearn']:7.3f} {loop} {res['diff']:13.2e}",
+                flush=True,
+            )
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="m up to 1e5 and 3 repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per size (default 5, quick 3)")
+    parser.add_argument("--sizes", type=float, nargs="*", default=None, help="data sizes m to run")
+    args = parser.parse_args(argv)
+    sizes = (
+        [int(s) for s in args.sizes]
+        if args.sizes
+        else ([1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000])
+    )
+    repeats = args.repeats or (3 if args.quick else 5)
+
+    blas = [(i["internal_api"], i["num_threads"], i["filepath"].split("/")[-1]) for i in threadpool_info()]
+    print("BLAS libraries (api, default threads, file):", blas)
+    warnings.simplefilter("ignore")  # tol=0 never converges: silence the ConvergenceWarnings
+
+    results = {}
+    for label, ctx in (("1 BLAS thread", threadpool_limits(limits=1)), ("default threads", contextlib.nullcontext())):
+        with ctx:
+            results[label] = run_table(sizes, repeats, label)
+            t70, t70_min = bench_70_points()
+            print(f"70-point 2-D example, K=2, tol=1e-4: median {t70 * 1e3:.3f} ms (min {t70_min * 1e3:.3f} ms)")
+            results[label]["70"] = t70
+
+    one, dflt = results["1 BLAS thread"], results["default threads"]
+    print("\n== floors ==")
+    for key, res in one.items():
+        if key == "70":
+            continue
+        m, n, k = key
+        if m >= 100_000:
+            ratio = res["emlab"] / res["sklearn"]
+            verdict = "ok" if ratio <= 0.5 else "ABOVE 0.5"
+            print(f"m={m:>8} n={n:>2} k={k}: emlab/sklearn (1 thread) = {ratio:.3f}  [{verdict}]")
+    for key, res in one.items():
+        if key == "70":
+            continue
+        m, n, k = key
+        r = dflt[key]["emlab"] / res["emlab"]
+        print(f"m={m:>8} n={n:>2} k={k}: emlab default threads / 1 thread = {r:.3f}")
+    t70 = dflt["70"]
+    print(f"70-point fit (default threads): {t70 * 1e3:.3f} ms  [{'ok' if t70 <= 1e-3 else 'ABOVE 1 ms'}]")
+
+
+if __name__ == "__main__":
+    main()
