@@ -285,8 +285,13 @@ def test_jensen_widget_sliders_redraw(capsys):
     assert len(w.ax.lines) == len(w.artists.ax.lines) and w.artists.ax is w.ax
     assert sum(line.get_label() == "chord" for line in w.ax.lines) == 1
     assert repr(w) == f"JensenWidget(x=(1.00, 3.00), p=0.90, gap={w.artists.gap:.3f})"
+    assert all(not s.continuous_update for s in w.sliders.values())
     with pytest.raises(ValueError, match="two points"):
         plots.jensen_widget(x=(1.0, 2.0, 3.0), interactive=True)
+    with pytest.raises(ValueError, match="widen xlim"):
+        plots.jensen_widget(x=(1.0, 7.0), interactive=True)
+    with pytest.raises(ValueError, match="p0"):
+        plots.jensen_widget(p0=1.5)
 
 
 @pytest.mark.parametrize("name", sorted(JENSEN_GALLERY))

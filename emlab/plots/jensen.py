@@ -398,11 +398,18 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     from IPython.display import clear_output, display
 
     lo, hi = (float(v) for v in xlim)
-    step = (hi - lo) / 200
+    if not hi > lo:
+        raise ValueError(f"xlim must be (low, high) with low < high; got {xlim!r}.")
+    if not all(lo <= v <= hi for v in x):
+        raise ValueError(f"the points {x} must lie inside xlim = {xlim!r} (the sliders' range); widen xlim.")
+    step = 10.0 ** np.floor(np.log10((hi - lo) / 50))  # a round step: 0.01 for the default range
+    # Redraw when the slider is released: one redraw costs one PNG render of the figure (~0.1-0.2 s
+    # here), so redrawing on every pixel of a drag would queue up and lag on a slow Binder machine.
+    common = {"continuous_update": False, "readout_format": ".2f"}
     sliders = {
-        "x1": widgets.FloatSlider(value=x[0], min=lo, max=hi, step=step, description="$x_1$"),
-        "x2": widgets.FloatSlider(value=x[1], min=lo, max=hi, step=step, description="$x_2$"),
-        "p": widgets.FloatSlider(value=p0, min=0.0, max=1.0, step=0.01, description="$p_1$"),
+        "x1": widgets.FloatSlider(value=x[0], min=lo, max=hi, step=step, description="$x_1$", **common),
+        "x2": widgets.FloatSlider(value=x[1], min=lo, max=hi, step=step, description="$x_2$", **common),
+        "p": widgets.FloatSlider(value=p0, min=0.0, max=1.0, step=0.01, description="$p_1$", **common),
     }
     out = widgets.Output()
     # Draw off-screen; the Output widget shows the one figure, so it is not displayed twice.
