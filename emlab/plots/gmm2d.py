@@ -792,12 +792,10 @@ def _two_clusters_fit():
 
 
 def _gallery_gmm_soft():
-    X, start, _ = _two_clusters_fit()
-    # One EM iteration from a poor start: many points still shared between the components.
-    from ..core import m_step
-
-    p1 = m_step(X, e_step(X, start))
-    return gmm_2d(X, p1, soft=True, title="after one EM iteration: soft responsibilities").ax.figure
+    # Old Faithful two iterations in: the components still overlap, so many points are shared.
+    Xs, snaps = faithful_em_run()
+    return gmm_2d(Xs, snaps[2], soft=True, title="Old Faithful, $\\Theta^{(2)}$: soft responsibilities",
+                  xlabel="eruptions (std.)", ylabel="waiting (std.)").ax.figure
 
 
 def _gallery_gmm_hard():
