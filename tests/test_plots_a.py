@@ -98,6 +98,15 @@ def test_mixture_1d_kde_with_params_draws_weighted_components(sample_1d):
     _render_png(out.fig)
 
 
+def test_mixture_1d_component_with_zero_weight(sample_1d):
+    x, z = sample_1d
+    out = plots.mixture_1d(x, z, params=GMMParams(phi=[0.0, 1.0], mu=[1.0, 10.0], Sigma=[1.0, 1.0]))
+    assert len(out.components) == 2
+    assert np.all(out.components[0].get_ydata() == 0)  # phi_1 = 0: a flat zero curve, no NaN
+    assert np.all(np.isfinite(out.mixture.get_ydata()))
+    _render_png(out.fig)
+
+
 def test_mixture_1d_without_labels_and_on_given_axes(sample_1d):
     x, _ = sample_1d
     fig, axes = plt.subplots(1, 2)
@@ -115,6 +124,8 @@ def test_mixture_1d_bad_input():
         plots.mixture_1d(np.arange(5.0), kind="violin")
     with pytest.raises(ValueError, match="1-D"):
         plots.mixture_1d(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="distinct points"):
+        plots.mixture_1d([0.0, 1.0, 2.0, 5.0], labels=[0, 0, 0, 1], kind="kde")
     p2 = GMMParams(phi=[1.0], mu=[[0.0, 0.0]], Sigma=[np.eye(2)])
     with pytest.raises(ValueError, match="n = 2"):
         plots.mixture_1d(np.arange(5.0), params=p2)

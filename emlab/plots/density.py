@@ -175,6 +175,11 @@ def mixture_1d(x, labels=None, params=None, ax=None, kind="hist", bins=None, tit
             out.density.append(bars)
             density_handle = plt.Rectangle((0, 0), 1, 1, facecolor=(*st["color"], 0.35), edgecolor=st["color"])
         else:
+            if np.unique(xs).size < 2:
+                raise ValueError(
+                    f"group {_group_name(label, ordinal) if named else 'data'} has fewer than 2 distinct points, "
+                    'so a KDE has no spread to estimate; use kind="hist".'
+                )
             n_before = len(ax.lines)
             sns.kdeplot(x=xs, ax=ax, color=st["color"], linewidth=2.5)
             if len(ax.lines) != n_before + 1:
