@@ -12,6 +12,24 @@ A checker never raises: a stub that raises ``NotImplementedError`` gets "Not imp
 other exception is reported by name. Messages contain no memory addresses and print numbers with six
 significant digits, so stored notebook outputs are reproducible.
 
+=======================  ===============================================================
+checker                  the student's function
+=======================  ===============================================================
+check_jensen_gap         ``jensen_gap(f, x, p) -> E_p[f(x)] - f(E_p[x])`` (p may have zeros)
+check_log_jensen_gap     ``fn(x, p) -> ln E[x] - E[ln x]`` (x > 0)
+check_log_likelihood     ``fn(X, params) -> l(Theta)``, a total over the points
+check_e_step             ``fn(X, params) -> W`` of shape (m, k)
+check_elbo               ``fn(X, W, params) -> L(q, Theta)``, a total
+check_kl_divergence      ``fn(q, p) -> KL(q || p)``, summed over every entry
+check_m_step             ``fn(X, W) -> GMMParams`` or ``(phi, mu, Sigma)``, no reg_covar
+check_loop_m_step        ``fn(X, W, old_params) -> GMMParams`` or ``(phi, mu, Sigma)``
+check_phi_update         ``fn(W) -> phi`` of shape (k,)
+check_bic                ``fn(X, params) -> -2 l + p ln m``, p = (k-1) + k n + k n(n+1)/2
+=======================  ===============================================================
+
+``X`` is (m,) for 1-D data or (m, n); ``params`` is a :class:`~emlab.params.GMMParams`. For 1-D
+data an M-step may return ``mu`` of shape (k,) and ``Sigma`` as (k,) variances.
+
 Examples
 --------
 >>> from emlab import exercises
