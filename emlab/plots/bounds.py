@@ -190,7 +190,7 @@ def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None):
     )  # fmt: skip
 
     # Zoom on l: the bounds fall away quadratically and would squash everything else.
-    span = float(l_curve.max() - l_curve.min())
+    span = max(float(l_curve.max() - l_curve.min()), 1e-6 * max(1.0, abs(l_t)))
     y_lo = min(float(l_curve.min()), l_t) - 0.12 * span
     y_hi = float(l_curve.max()) + 0.28 * span  # head-room for the legend
     ax.set_ylim(y_lo, y_hi)
