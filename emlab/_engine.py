@@ -102,7 +102,11 @@ class Design:
         F[1 : 1 + n] = XT
         second = F[1 + n :]
         if self.covariance_type in ("full", "tied"):
-            np.multiply(XT[self.iu[0]], XT[self.iu[1]], out=second)
+            # Rows x_a x_b for a <= b in np.triu_indices order, without gathering copies of XT.
+            row = 0
+            for a in range(n):
+                np.multiply(XT[a], XT[a:], out=second[row : row + n - a])
+                row += n - a
         elif self.covariance_type == "diag":
             np.multiply(XT, XT, out=second)
         else:

@@ -539,8 +539,10 @@ class GaussianMixture(BaseMixture):
         Starting means mu.
     precisions_init : array-like, default=None
         Starting precisions (inverse covariances), shaped as ``covariances_``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation and :meth:`sample`.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and :meth:`sample`. An int seeds a
+        ``numpy.random.default_rng``, so the same int gives the same fit
+        every time (but not scikit-learn's random numbers).
     warm_start : bool, default=False
         If True, each ``fit`` continues from the previous solution (``n_init``
         is then ignored after the first fit).
