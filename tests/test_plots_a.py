@@ -101,6 +101,20 @@ def test_mixture_1d_kde_with_params_draws_weighted_components(sample_1d):
     _render_png(out.fig)
 
 
+def test_mixture_1d_accepts_a_fitted_gaussian_mixture(sample_1d):
+    from emlab import GaussianMixture
+
+    x, z = sample_1d
+    gm = GaussianMixture(n_components=2, covariance_type="spherical", random_state=0).fit(x[:, None])
+    out = plots.mixture_1d(x, z, params=gm)
+    p = gm.params_
+    peaks = [line.get_ydata().max() for line in out.components]
+    expected = p.phi / np.sqrt(2 * np.pi * p.Sigma[:, 0, 0])
+    np.testing.assert_allclose(np.sort(peaks), np.sort(expected), rtol=1e-3)
+    with pytest.raises(ValueError, match="params must be"):
+        plots.mixture_1d(x, params={"phi": [1.0]})
+
+
 def test_mixture_1d_component_with_zero_weight(sample_1d):
     x, z = sample_1d
     out = plots.mixture_1d(x, z, params=GMMParams(phi=[0.0, 1.0], mu=[1.0, 10.0], Sigma=[1.0, 1.0]))

@@ -89,9 +89,13 @@ class Mixture1DArtists:
 
 def _check_params_1d(params) -> GMMParams:
     if not isinstance(params, GMMParams):
-        raise ValueError(
-            f"params must be a GMMParams (for example estimator.params_); got {type(params).__name__}."
-        )
+        # A fitted emlab or scikit-learn GaussianMixture: read it the way every 2-D figure does.
+        from .gmm2d import mixture_arrays
+
+        phi, mu, Sigma = mixture_arrays(params)
+        if phi is None:
+            raise ValueError("params carries no mixing weights: pass a GMMParams or a fitted GaussianMixture.")
+        params = GMMParams(phi=phi, mu=mu, Sigma=Sigma)
     if params.n != 1:
         raise ValueError(f"mixture_1d draws 1-D mixtures, but params has n = {params.n} dimensions.")
     return params
@@ -112,8 +116,9 @@ def mixture_1d(x, labels=None, params=None, ax=None, kind="hist", bins=None, tit
         A label per point (for example the true z). Labels 0..K-1 are shown as z = 1..K.
         Each label gets its own colour AND marker shape (``emlab.style.component_style``).
         None: one grey group.
-    params : GMMParams, optional
-        A 1-D mixture (already fitted; nothing is fitted here). Adds the mixture density
+    params : GMMParams or fitted GaussianMixture, optional
+        A 1-D mixture (already fitted; nothing is fitted here): a GMMParams, or a fitted emlab or
+        scikit-learn ``GaussianMixture`` (any covariance type). Adds the mixture density
         p(x; Theta) and the weighted components phi_j N(x; mu_j, sigma_j^2).
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
