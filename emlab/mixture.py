@@ -311,6 +311,13 @@ class BaseMixture:
         inits = self._check_parameters(X)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if not do_init and self.means_.shape != (self.n_components, X.shape[1]):
+            self.n_features_in_ = self.means_.shape[1]  # the fitted model stays usable
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which has {self.means_.shape[0]} components in "
+                f"{self.means_.shape[1]} dimensions; got n_components={self.n_components} and X with "
+                f"{X.shape[1]} features. Set warm_start=False to start afresh."
+            )
         n_init = self.n_init if do_init else 1
         random_state = _check_random_state(self.random_state)
         design = self._make_design(X)

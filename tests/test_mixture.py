@@ -457,3 +457,9 @@ def test_blocked_and_uncached_passes_give_the_same_fit(monkeypatch, covariance_t
         np.testing.assert_allclose(getattr(blocked, name), getattr(one_block, name), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(blocked.score_samples(X), one_block.score_samples(X), rtol=1e-12)
     np.testing.assert_array_equal(blocked.predict(X), one_block.predict(X))
+
+
+def test_warm_start_on_different_features_says_how_to_restart():
+    gm = GaussianMixture(2, warm_start=True, random_state=0).fit(blobs(40, 2, 2))
+    with pytest.raises(ValueError, match="Set warm_start=False"):
+        gm.fit(blobs(40, 3, 2))
