@@ -5,7 +5,7 @@ The functional core (``e_step``, ``m_step``, ``log_likelihood``, ``elbo``,
 """
 
 # Submodules used as namespaces in the notebooks: `from emlab import plots, style, datasets`.
-from . import datasets, plots, style
+from . import datasets, exercises, plots, style
 from .core import (
     as_data,
     e_step,
@@ -23,9 +23,11 @@ from .params import GMMParams
 
 __all__ = [
     "datasets",
+    "exercises",
     "plots",
     "style",
     "GMMParams",
+    "GaussianMixture",
     "as_data",
     "e_step",
     "elbo",
@@ -33,6 +35,7 @@ __all__ = [
     "log_joint",
     "log_likelihood",
     "log_normal_pdf",
+    "loop_em_step",
     "m_step",
     "run_em",
 ]
