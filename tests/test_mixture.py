@@ -463,3 +463,18 @@ def test_warm_start_on_different_features_says_how_to_restart():
     gm = GaussianMixture(2, warm_start=True, random_state=0).fit(blobs(40, 2, 2))
     with pytest.raises(ValueError, match="Set warm_start=False"):
         gm.fit(blobs(40, 3, 2))
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical"])
+def test_history_matches_the_core_for_every_covariance_type(covariance_type):
+    """history_ is computed from sufficient statistics; the core's elbo/kl on the snapshots give the same."""
+    X = blobs(120, 2, 3, seed=13, spread=2.0)
+    gm = GaussianMixture(3, covariance_type=covariance_type, random_state=3, tol=1e-6, record_params=True).fit(X)
+    h, snaps = gm.history_, gm.history_["params"]
+    assert len(snaps) == gm.n_iter_ + 1 >= 3
+    np.testing.assert_allclose(gm.params_.Sigma, snaps[-1].Sigma)
+    for t in range(1, gm.n_iter_ + 1):
+        W = e_step(X, snaps[t - 1])
+        assert h["elbo_after_e"][t - 1] == pytest.approx(log_likelihood(X, snaps[t - 1]), rel=1e-10)
+        assert h["elbo_after_m"][t - 1] == pytest.approx(elbo(X, W, snaps[t]), rel=1e-10)
+        assert h["log_likelihood"][t - 1] == pytest.approx(log_likelihood(X, snaps[t]), rel=1e-10)
