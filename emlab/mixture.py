@@ -330,7 +330,8 @@ class BaseMixture:
                 lower_bound = -np.inf if do_init else self.lower_bound_
                 run = self._run_em(design, state, lower_bound, init)
                 self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
-                if best is None or run["lower_bound"] > best["lower_bound"]:
+                # scikit-learn's rule: a better bound wins, and so does any run while the best is still -inf.
+                if best is None or run["lower_bound"] > best["lower_bound"] or best["lower_bound"] == -np.inf:
                     best = run
 
         if not best["converged"] and self.max_iter > 0:
