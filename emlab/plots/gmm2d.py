@@ -309,8 +309,10 @@ class GMM2DArtists:
     soft: bool
     mass: float
     _ellipse_artists: EllipseArtists | None = field(default=None, repr=False)
-    #: False: legend labels updated without mathtext (fast path for animations)
+    #: False: legend labels updated without mathtext (mathtext is re-parsed for every new string)
     math_labels: bool = True
+    #: False: the legend keeps its labels on update (the stepper shows phi in its title instead)
+    legend_phi: bool = True
 
     def update(self, params=None, W=None, covariance_type: str = "full") -> None:
         """Redraw in place for new parameters and/or responsibilities (the EM stepper's fast path).
@@ -331,7 +333,7 @@ class GMM2DArtists:
             W = _check_responsibilities(W, self.X.shape[0], len(self.points))
             self.W = W
             _fill_points(self.points, self.X, W, self.soft)
-        if phi is not None and self.legend is not None:
+        if phi is not None and self.legend is not None and self.legend_phi:
             texts = self.legend.get_texts()
             for j in range(len(phi)):
                 texts[j].set_text(_component_label(j, phi, self.math_labels))

@@ -1,0 +1,88 @@
+"""How long does one step of the EM stepper take to redraw?  Goal: well under 100 ms for m <= 1000.
+
+Run: /work/venv/bin/python benchmarks/bench_stepper.py [--m 1000] [--frames 40]
+
+Prints, per data size m, the median time per step of
+- update:       moving the artists (offsets, colours, ellipses, trace) -- what `show(i)` costs;
+- update+frame: update plus the blitted PNG the widget sends (`frame_png`), i.e. one click of "step"
+  (and the same with image_format="jpeg");
+- full redraw:  update plus a full `savefig` (what a naive stepper would do), for comparison;
+and the ratio of the last two. Timings on a shared machine are noisy: the median of many steps is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from emlab import GMMParams, e_step, m_step, plots  # noqa: E402
+from emlab.plots.gmm2d import single_blas_thread  # noqa: E402
+from emlab.style import use_style  # noqa: E402
+
+
+def snapshots(m: int, T: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([
+        rng.multivariate_normal([-1.2, -1.0], [[0.2, 0.08], [0.08, 0.3]], m // 3),
+        rng.multivariate_normal([0.8, 0.6], [[0.3, 0.1], [0.1, 0.25]], m - m // 3),
+    ])
+    snaps = [GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)]
+    with single_blas_thread():
+        for _ in range(T):
+            snaps.append(m_step(X, e_step(X, snaps[-1])))
+    return X, snaps
+
+
+def median_ms(fn, frames: int) -> tuple[float, float]:
+    """Median wall-clock and median CPU time (ms) of fn(i) over ``frames`` calls.
+
+    CPU time (this process only) is what a step costs on an idle machine; wall time includes waiting
+    for the CPU when other processes share it.
+    """
+    wall, cpu = [], []
+    for i in range(frames):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn(i)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return 1e3 * statistics.median(wall), 1e3 * statistics.median(cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, nargs="+", default=[272, 1000])
+    parser.add_argument("--frames", type=int, default=40)
+    args = parser.parse_args()
+    use_style()
+    print(f"cores: {os.cpu_count()}, load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("per step, median wall / CPU ms")
+    print(f"{'m':>6} {'update':>14} {'update+frame':>16} {'(as JPEG)':>16} {'full redraw':>16} "
+          f"{'full/blit (CPU)':>16}")
+    for m in args.m:
+        X, snaps = snapshots(m, T=20)
+        t0 = time.perf_counter()
+        st = plots.em_stepper(X, snaps)
+        st.frame_png()  # first frame draws the static background once
+        setup = time.perf_counter() - t0
+        n = st.n_frames
+        upd = median_ms(lambda i, st=st, n=n: st.show(i % n), args.frames)
+        fast = median_ms(lambda i, st=st, n=n: (st.show(i % n), st.frame_png()), args.frames)
+        st.image_format = "jpeg"  # the widget's other encoding
+        jpeg = median_ms(lambda i, st=st, n=n: (st.show(i % n), st._widget_frame()), args.frames)
+        full = median_ms(lambda i, st=st, n=n: (st.show(i % n), st.render_png()), max(5, args.frames // 4))
+        print(f"{m:6d} {upd[0]:6.1f} / {upd[1]:5.1f} {fast[0]:8.1f} / {fast[1]:5.1f} {jpeg[0]:8.1f} / {jpeg[1]:5.1f} "
+              f"{full[0]:8.1f} / {full[1]:5.1f} {full[1] / fast[1]:15.1f}x"
+              f"   (setup {setup:.2f} s, {n} frames, PNG {len(st.frame_png()) / 1024:.0f} KiB)")
+    print("goal: update+frame well under 100 ms at m <= 1000")
+
+
+if __name__ == "__main__":
+    main()
