@@ -1,0 +1,414 @@
+"""What a student does on Binder, in a real browser: open each notebook in JupyterLab and Run All.
+
+One JupyterLab server (``subprocess.Popen`` on 127.0.0.1, no token) serves a copy of ``notebooks/``, and one
+headless Chromium page (Debian's ``/usr/bin/chromium`` driven by Playwright) opens every notebook in turn,
+clears its stored outputs, runs all cells and waits for the kernel to be idle. Then it asserts:
+
+- every code cell ran, and no cell produced an error or wrote to stderr (cells tagged ``raises-exception``
+  may raise: that is what the tag is for);
+- every figure output is an image that the browser loaded and drew;
+- every widget output rendered as a live ipywidgets view.
+
+Screenshots go to ``artifacts/screenshots/`` (CI keeps ``artifacts/``). One notebook is then opened as a RISE
+slideshow, stepping until a slide with a figure is on screen; and an ``--offline`` slide deck is opened from
+disk with every network request blocked.
+
+Locally the tests skip, saying why, when Chromium or Playwright is missing. In CI (``CI=true``) they fail
+instead: the browser test must never be skipped there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+#: Seconds one notebook may take to run all its cells in the browser.
+RUN_TIMEOUT = 180
+
+pytestmark = [
+    pytest.mark.browser,
+    # Playwright's sync API runs its own asyncio loop and transport; their teardown is not ours to fix.
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+
+def course_notebooks() -> list[Path]:
+    """notebooks/*.ipynb then notebooks/solutions/*.ipynb, each sorted by name."""
+    return sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
+
+
+def require(ok: bool, reason: str) -> None:
+    """Skip with ``reason`` when ``ok`` is false; in CI fail instead, since there the test must run."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} -- CI=true, where the browser test must run: .ci/run installs Chromium and playwright")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# JupyterLab user settings for the test server: render every cell (the default content-visibility mode leaves
+# off-screen outputs undrawn), never autosave (the notebooks are copies, but be sure), no network calls.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
+}
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
+    require(
+        importlib.util.find_spec("playwright") is not None,
+        "playwright is not installed (pip install playwright; never `playwright install`, it downloads a browser)",
+    )
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api):
+    chromium = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server(browser, tmp_path_factory):
+    """A JupyterLab server on a copy of notebooks/; yields its base URL and terminates it afterwards."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "root"
+    shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = tmp / "settings"
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    env = dict(os.environ)
+    # The inline backend must draw the figures; a stray MPLBACKEND=Agg would hide them all.
+    env.pop("MPLBACKEND", None)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        IPYTHONDIR=str(tmp / "ipython"),
+    )
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        "--LabApp.news_url=None",
+        "--expose-app-in-browser",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    log_path = SCREENSHOTS.parent / "jupyterlab.log"
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"JupyterLab exited with code {proc.returncode}; see {log_path}")
+                try:
+                    with urllib.request.urlopen(f"{base}/api/status", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not answer on {base} within 90 s; see {log_path}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, lab_server):
+    """One JupyterLab page, reused for every notebook."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{lab_server}/lab", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+    page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
+    yield page
+    page.close()
+
+
+# Runs in the page: open one notebook, clear the stored outputs, Run All, wait until the kernel is idle and
+# the outputs are drawn, then report what is on the page. Returns a JSON-able report.
+RUN_NOTEBOOK_JS = """
+async ([path, timeoutMs]) => {
+  const app = window.jupyterapp;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const withTimeout = (promise, what) => Promise.race([
+    promise,
+    sleep(timeoutMs).then(() => { throw new Error(`${what} took more than ${timeoutMs / 1000} s`); }),
+  ]);
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await withTimeout(panel.sessionContext.ready, 'starting the kernel');
+  app.shell.activateById(panel.id);
+  await app.commands.execute('notebook:clear-all-cell-outputs');
+  const started = performance.now();
+  const completed = await withTimeout(app.commands.execute('notebook:run-all-cells'), 'Run All');
+  const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
+  while (kernel() && kernel().status !== 'idle') {
+    if (performance.now() - started > timeoutMs) throw new Error('kernel never became idle');
+    await sleep(100);
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const node = panel.content.node;
+  const model = panel.content.model;
+  let expectedWidgets = 0;
+  for (let i = 0; i < model.cells.length; i++) {
+    const cell = model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (const o of cell.outputs.toJSON()) {
+      if (o.data && o.data['application/vnd.jupyter.widget-view+json']) expectedWidgets += 1;
+    }
+  }
+  // A widget output is drawn as a view (.jupyter-widgets) directly inside its output area; views nested in
+  // another widget (a figure in an Output widget inside a VBox) are part of their parent.
+  const widgetViews = () => [...node.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')]
+    .filter((view) => view.parentElement.closest('.jupyter-widgets') === null);
+  const images = () => [...node.querySelectorAll('.jp-OutputArea-output img')];
+  // Widgets are drawn after their comm messages arrive and images after they decode: wait for both.
+  const drawn = () => widgetViews().length >= expectedWidgets && images().every((img) => img.complete);
+  for (let i = 0; i < 100 && !drawn(); i++) await sleep(100);
+
+  const cells = [];
+  for (let i = 0; i < model.cells.length; i++) {
+    const cell = model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    cells.push({
+      index: i,
+      source: cell.sharedModel.getSource().slice(0, 80),
+      executionCount: cell.executionCount,
+      tags: cell.getMetadata('tags') || [],
+      outputs: cell.outputs.toJSON().map((o) => ({
+        type: o.output_type,
+        name: o.name || null,
+        text: o.output_type === 'stream' ? String(o.text).slice(0, 300)
+          : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : null,
+        mimes: Object.keys(o.data || {}),
+      })),
+    });
+  }
+  const firstImage = images()[0];
+  if (firstImage) firstImage.scrollIntoView({block: 'center'});
+  return {
+    completed,
+    seconds,
+    cells,
+    images: images().map((img) => ({
+      complete: img.complete,
+      width: img.naturalWidth,
+      shown: img.getBoundingClientRect().width,
+    })),
+    widgetViews: widgetViews().length,
+    widgetErrors: [...node.querySelectorAll('.jp-OutputArea-output')]
+      .map((area) => area.innerText)
+      .filter((text) => text.includes('Error displaying widget') || text.includes('Error rendering output'))
+      .map((text) => text.slice(0, 200)),
+    panelId: panel.id,
+  };
+}
+"""
+
+CLOSE_NOTEBOOK_JS = """
+async (panelId) => {
+  const app = window.jupyterapp;
+  const panel = [...app.shell.widgets('main')].find((w) => w.id === panelId);
+  if (!panel) return;
+  await panel.sessionContext.shutdown();
+  panel.context.model.dirty = false;
+  panel.dispose();
+}
+"""
+
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def notebook_id(path: Path) -> str:
+    return str(path.relative_to(NOTEBOOKS))
+
+
+@pytest.mark.parametrize("notebook", course_notebooks(), ids=notebook_id)
+def test_notebook_runs_in_jupyterlab(lab_page, notebook):
+    rel = notebook.relative_to(ROOT).as_posix()
+    report = lab_page.evaluate(RUN_NOTEBOOK_JS, [rel, RUN_TIMEOUT * 1000])
+    shot = SCREENSHOTS / f"{notebook.stem}.png"
+    lab_page.screenshot(path=str(shot))
+    lab_page.evaluate(CLOSE_NOTEBOOK_JS, report["panelId"])
+
+    problems = []
+    for cell in report["cells"]:
+        where = f"cell {cell['index']} ({cell['source'].splitlines()[0] if cell['source'] else ''!r})"
+        if cell["executionCount"] is None and cell["source"].strip():
+            problems.append(f"{where} never ran")
+        for out in cell["outputs"]:
+            if out["type"] == "error" and "raises-exception" not in cell["tags"]:
+                problems.append(f"{where} raised {out['text']}")
+            if out["type"] == "stream" and out["name"] == "stderr":
+                problems.append(f"{where} wrote to stderr: {out['text']!r}")
+    assert report["completed"], f"Run All stopped early in {rel}: " + "; ".join(problems or ["no error output?"])
+    assert not problems, f"{rel} in JupyterLab (screenshot {shot}):\n" + "\n".join(problems)
+
+    figures = sum(any(m in out["mimes"] for m in IMAGE_MIMES) for c in report["cells"] for out in c["outputs"])
+    broken = [img for img in report["images"] if not (img["complete"] and img["width"] > 0 and img["shown"] > 0)]
+    assert len(report["images"]) >= figures, (
+        f"{rel}: {figures} figure outputs but only {len(report['images'])} images on the page"
+    )
+    assert not broken, f"{rel}: {len(broken)} of {len(report['images'])} images did not render: {broken}"
+
+    widgets = sum(WIDGET_MIME in out["mimes"] for c in report["cells"] for out in c["outputs"])
+    assert not report["widgetErrors"], f"{rel}: outputs failed to render: {report['widgetErrors']}"
+    assert report["widgetViews"] == widgets, (
+        f"{rel}: {widgets} widget outputs but {report['widgetViews']} widget views drawn (screenshot {shot})"
+    )
+
+
+def first_figure_on_a_slide() -> tuple[Path, int] | None:
+    """The first course notebook with a figure in a cell on a slide (not skipped, not notes), and that cell's index."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for index, cell in enumerate(nb["cells"]):
+            slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+            if slide_type in ("skip", "notes"):
+                continue
+            if any(m in out.get("data", {}) for out in cell.get("outputs", []) for m in IMAGE_MIMES):
+                return path, index
+    return None
+
+
+# In the RISE page: is an image of the current slide on screen (its fragment, if any, shown) and drawn?
+FIGURE_ON_SLIDE_JS = """
+() => [...document.querySelectorAll('.reveal .slides section.present img')].some((img) => {
+  const fragment = img.closest('.fragment');
+  const box = img.getBoundingClientRect();
+  return img.complete && img.naturalWidth > 0 && box.width > 50 && box.height > 50
+    && (fragment === null || fragment.classList.contains('visible'))
+    && box.top < window.innerHeight && box.bottom > 0;
+})
+"""
+
+
+def test_rise_slideshow_shows_a_figure(browser, lab_server):
+    found = first_figure_on_a_slide()
+    if found is None:
+        pytest.fail("no notebook in notebooks/ has a figure on a slide to present")
+    notebook, index = found
+    rel = notebook.relative_to(ROOT).as_posix()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        # jupyterlab-rise serves a notebook as a slideshow at /rise/<path>, starting at the slide that holds
+        # cell activeCellIndex: what its "Render as slideshow" button opens for the active cell.
+        page.goto(f"{lab_server}/rise/{rel}?activeCellIndex={index}", wait_until="domcontentloaded")
+        page.wait_for_selector(".reveal .slides section.present", timeout=90_000)
+        slides = page.evaluate("() => document.querySelectorAll('.reveal .slides > section').length")
+        assert slides > 1, f"RISE shows {slides} slides for {rel}"
+        for _ in range(30):
+            if page.evaluate(FIGURE_ON_SLIDE_JS):
+                break
+            page.keyboard.press("Space")  # next fragment or slide
+            page.wait_for_timeout(150)
+        else:
+            pytest.fail(f"RISE slideshow of {rel}: no figure on screen within 30 steps of cell {index}")
+        page.wait_for_timeout(500)  # let the slide transition finish for the screenshot
+        page.screenshot(path=str(SCREENSHOTS / f"rise_{notebook.stem}.png"))
+    finally:
+        page.close()
+
+
+def test_offline_deck_works_without_network(browser, tmp_path):
+    """``build_slides.py --offline``: reveal.js, require.js, jQuery and MathJax all load from disk."""
+    require(shutil.which("npm") is not None, "npm is missing, so --offline cannot fetch reveal.js")
+    found = first_figure_on_a_slide()
+    if found is None:
+        pytest.fail("no notebook in notebooks/ has a figure on a slide to build a deck from")
+    notebook = found[0]
+    spec = importlib.util.spec_from_file_location("build_slides", ROOT / "scripts" / "build_slides.py")
+    build_slides = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_slides)
+    (deck,) = build_slides.build_decks([notebook], tmp_path, offline=True)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    blocked = []
+
+    def only_local(route):
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    failed = []
+    try:
+        page.route("**/*", only_local)
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(deck.as_uri())
+        # reveal.js marks its wrapper "ready" once initialised; MathJax typesets into .MathJax_CHTML.
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        has_math = "$" in notebook.read_text(encoding="utf-8")
+        if has_math:
+            page.wait_for_selector(".MathJax_CHTML", state="attached", timeout=30_000)
+        page.screenshot(path=str(SCREENSHOTS / f"offline_deck_{notebook.stem}.png"))
+    finally:
+        page.close()
+    local_failures = [url for url in failed if url.startswith("file:")]
+    assert not local_failures, f"the offline deck points at files that are not there: {local_failures}"
+    libraries = ("reveal", "require", "jquery", "mathjax", "MathJax")
+    from_network = [url for url in blocked if any(lib in url for lib in libraries)]
+    assert not from_network, f"the offline deck still fetches libraries from the network: {from_network}"
