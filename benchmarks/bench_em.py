@@ -8,9 +8,11 @@ Usage::
 Every timing starts from the same Theta^(0) (weights, means and precisions
 passed as *_init), runs a fixed number of EM iterations (tol=0), and the runs of
 emlab, scikit-learn and the loop are interleaved so that machine noise hits all
-of them alike. Per-iteration time = median fit time / iterations (the one
-final E-step both estimators do is included in that share). The whole table is
-produced twice: with BLAS limited to one thread, then with the default threads.
+of them alike. Before each timed call the benchmark rests ``--settle`` seconds,
+so that OpenBLAS threads left spinning by the previous call do not steal its CPU.
+Per-iteration time = median fit time / iterations (the one final E-step both
+estimators do is included in that share). The whole table is produced twice:
+with BLAS limited to one thread, then with the default threads.
 The naive loop (``emlab.loop_em_step``: per point, per component,
 ``scipy.stats.multivariate_normal.pdf``) runs only for m <= 1000.
 
@@ -49,7 +51,13 @@ def make_problem(m, n, k, seed=0):
     return X, start
 
 
+SETTLE = 0.25  # seconds of rest before each timed call (set by --settle)
+
+
 def time_call(fn):
+    # OpenBLAS worker threads busy-wait for a while after a multi-threaded call (about 0.1 s);
+    # resting first keeps one library's spinning threads from slowing the next one's timing.
+    time.sleep(SETTLE)
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
@@ -106,7 +114,12 @@ def bench_70_points(repeats=300):
     gm = GaussianMixture(2, tol=1e-4, random_state=0)
     for _ in range(20):
         gm.fit(X)
-    times = [time_call(lambda: gm.fit(X))[0] for _ in range(repeats)]
+    time.sleep(SETTLE)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        gm.fit(X)
+        times.append(time.perf_counter() - t0)
     return float(np.median(times)), float(np.min(times))
 
 
@@ -138,7 +151,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="m up to 1e5 and 3 repeats")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per size (default 5, quick 3)")
     parser.add_argument("--sizes", type=float, nargs="*", default=None, help="data sizes m to run")
+    parser.add_argument(
+        "--settle", type=float, default=0.25, help="seconds to rest before each timed fit (lets BLAS threads sleep)"
+    )
     args = parser.parse_args(argv)
+    global SETTLE
+    SETTLE = args.settle
     sizes = (
         [int(s) for s in args.sizes]
         if args.sizes
