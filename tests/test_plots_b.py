@@ -446,3 +446,28 @@ def test_every_figure_renders_to_png_without_warnings(run):
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=40)
             assert buf.getvalue().startswith(PNG_MAGIC)
+
+
+def test_figures_read_emlabs_own_estimator_and_its_history():
+    from emlab import GaussianMixture
+
+    X = _data(seed=2, m=90)
+    gm = GaussianMixture(n_components=2, covariance_type="diag", record_params=True, random_state=0).fit(X)
+    art = plots.gmm_2d(X, gm)
+    for j in range(2):
+        _assert_ellipse_matches(art.ellipses[j], gm.means_[j], np.diag(gm.covariances_[j]), 0.95)
+    panels = plots.em_panels(X, gm.history_)
+    assert panels.steps[:3] == ["init", "E1", "L=1"]
+    trace = plots.loglik_trace(gm.history_)
+    np.testing.assert_array_equal(trace.t, np.arange(1, gm.n_iter_ + 1))
+
+
+def test_records_have_address_free_reprs_and_no_display_of_their_own(run):
+    X, snaps = run
+    records = (plots.gmm_2d(X, snaps[1]), plots.loglik_trace([1.0, 2.0]),
+               plots.information_criteria([1, 2], [2.0, 1.0]), plots.ellipses(MEANS3, _covariances("diag")[0], "diag"))
+    for record in records:
+        text = repr(record)
+        assert "0x" not in text and text.startswith(type(record).__name__ + "(")
+        assert record._ipython_display_() is None  # the figure is the output, in nbconvert and nbval alike
+    assert "ellipses=[3 items]" in repr(plots.ellipses(MEANS3, _covariances("full")[0]))

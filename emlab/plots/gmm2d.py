@@ -190,11 +190,40 @@ def _colors(k: int) -> np.ndarray:
     return np.array([component_style(j)["color"] for j in range(k)], dtype=float)
 
 
+class _ArtistsRecord:
+    """Base of the records the plotting functions return.
+
+    The repr is short and free of object addresses. In a notebook the record displays nothing: the figure
+    is the output. (A trailing ``;`` hides a cell's value under nbconvert but not under nbval, which runs
+    cells with store_history=False; a record with no display of its own gives the same outputs in both.)
+    """
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, v in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(v, np.ndarray):
+                parts.append(f"{name}=array{tuple(v.shape)}")
+            elif isinstance(v, list | tuple | dict):
+                parts.append(f"{name}=[{len(v)} item{'' if len(v) == 1 else 's'}]")
+            elif isinstance(v, float | np.floating):
+                parts.append(f"{name}={float(v):.6f}")
+            elif v is None or isinstance(v, bool | int | str):
+                parts.append(f"{name}={v!r}")
+            else:
+                parts.append(f"{name}=<{type(v).__name__}>")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Ellipses
 # ----------------------------------------------------------------------------------------------------------
-@dataclass
-class EllipseArtists:
+@dataclass(repr=False)
+class EllipseArtists(_ArtistsRecord):
     """What :func:`ellipses` drew.
 
     Attributes
@@ -277,8 +306,8 @@ def ellipses(means, covariances, covariance_type: str = "full", mass: float = 0.
 # ----------------------------------------------------------------------------------------------------------
 # Points + ellipses
 # ----------------------------------------------------------------------------------------------------------
-@dataclass
-class GMM2DArtists:
+@dataclass(repr=False)
+class GMM2DArtists(_ArtistsRecord):
     """What :func:`gmm_2d` drew.
 
     Attributes
@@ -481,8 +510,8 @@ def _legend_handles(k: int | None, phi, with_means: bool) -> list:
 # ----------------------------------------------------------------------------------------------------------
 # Bishop's Fig. 9.8 panels
 # ----------------------------------------------------------------------------------------------------------
-@dataclass
-class EMPanelsArtists:
+@dataclass(repr=False)
+class EMPanelsArtists(_ArtistsRecord):
     """What :func:`em_panels` drew.
 
     Attributes
@@ -611,8 +640,8 @@ def _panel(X, params: GMMParams, W, mass: float, ax, soft: bool) -> GMM2DArtists
 # ----------------------------------------------------------------------------------------------------------
 # Log-likelihood trace and model choice
 # ----------------------------------------------------------------------------------------------------------
-@dataclass
-class TraceArtists:
+@dataclass(repr=False)
+class TraceArtists(_ArtistsRecord):
     """What :func:`loglik_trace` drew.
 
     Attributes
@@ -684,8 +713,8 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
     return TraceArtists(ax=ax, line=line, t=t, values=v, decreases=dec, legend=leg)
 
 
-@dataclass
-class CriteriaArtists:
+@dataclass(repr=False)
+class CriteriaArtists(_ArtistsRecord):
     """What :func:`information_criteria` drew.
 
     Attributes

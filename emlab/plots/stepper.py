@@ -31,6 +31,7 @@ from ..style import PALETTE
 from .gmm2d import (
     _GREY,
     _SUBSCRIPTS,
+    _ArtistsRecord,
     _as_snapshots,
     _legend_handles,
     _view_limits,
@@ -408,7 +409,10 @@ class EMAnimation(FuncAnimation):
                             'alt="EM iterations (static panels; the player needs JavaScript)">', 1)
 
     def __repr__(self) -> str:
-        return f"EMAnimation of {self.stepper!r}"
+        st = self.stepper
+        return (f"EMAnimation: {len(st.snapshots) - 1} EM iterations, {st.n_frames} frames, "
+                f"m = {st.X.shape[0]} points, k = {st.snapshots[0].k} components (JavaScript player; "
+                "static panels shown where JavaScript is unavailable)")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/plain": repr(self), "text/html": self.to_jshtml(),
@@ -437,8 +441,8 @@ def em_animation(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = Tru
 # ----------------------------------------------------------------------------------------------------------
 # Static fallback
 # ----------------------------------------------------------------------------------------------------------
-@dataclass
-class StaticArtists:
+@dataclass(repr=False)
+class StaticArtists(_ArtistsRecord):
     """What :func:`em_static` drew.
 
     Attributes
