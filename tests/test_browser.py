@@ -123,8 +123,11 @@ def lab_server(browser, tmp_path_factory):
     env = dict(os.environ)
     # The inline backend must draw the figures; a stray MPLBACKEND=Agg would hide them all.
     env.pop("MPLBACKEND", None)
+    # Isolate from the machine's Jupyter: no user config, and no user-level kernelspec that could point
+    # "python3" at another interpreter than the one running the tests.
     env.update(
         JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTER_DATA_DIR=str(tmp / "data"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
         IPYTHONDIR=str(tmp / "ipython"),
     )
