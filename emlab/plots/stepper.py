@@ -333,8 +333,10 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
     Returns
     -------
     EMStepper
-        Display it (last expression of a cell) to get the widget in JupyterLab; where no widget manager
-        runs (nbval, GitHub, nbconvert to PDF) the display carries the static panels instead.
+        Display it (last expression of a cell, with no trailing ``;``: a ``;`` hides the output under
+        nbconvert but not under nbval, so the stored and the tested outputs would differ) to get the widget
+        in JupyterLab; where no widget manager runs (nbval, GitHub, nbconvert to PDF) the display carries
+        the static panels instead. Its text output is deterministic, so strict nbval passes untagged.
         ``.widget`` is the ipywidgets box (None without ipywidgets), ``.show(i)``/``.step()`` drive it.
     """
     return EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
@@ -431,7 +433,10 @@ def em_animation(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = Tru
     EMAnimation
         A FuncAnimation: in a notebook, ``IPython.display.HTML(anim.to_jshtml())`` or just ``anim`` as
         the cell's last expression. Without JavaScript the player's image shows the static panels.
-        Tag the cell ``nbval-ignore-output`` (the embedded frames are images inside HTML text).
+        Its HTML is deterministic (same frames, fixed element ids), so strict nbval passes on the machine
+        that stored it; tag the cell ``nbval-ignore-output`` if outputs are checked elsewhere (the
+        frames are PNGs inside the HTML text, and font rendering may differ between machines). The
+        frames make the output large (~70 KB per frame): keep T small or use ``half_steps=False``.
     """
     stepper = EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
                         xlabel=xlabel, ylabel=ylabel)
