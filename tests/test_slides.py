@@ -154,3 +154,16 @@ def test_cli_builds_decks(notebook, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(out / "01_demo.slides.html")
     html = (out / "01_demo.slides.html").read_text(encoding="utf-8")
     assert "plot()" not in html and f"data:image/png;base64,{PNG}" in html
+
+
+def test_builds_a_deck_for_the_start_notebook(tmp_path):
+    notebook = ROOT / "notebooks" / "00_start.ipynb"
+    if not notebook.exists():
+        pytest.fail("notebooks/00_start.ipynb is missing: the README's Binder badge opens it")
+    (deck,) = build_slides.build_decks([notebook], tmp_path)
+    html = deck.read_text(encoding="utf-8")
+    nb = nbformat.read(notebook, as_version=4)
+    slides = sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide" for cell in nb.cells)
+    assert slides > 1, "00_start.ipynb has no slide metadata: a deck of it would be one endless slide"
+    assert html.count("<section>") >= 2 * slides
+    assert "The EM algorithm, derived and checked in code" in html
