@@ -98,6 +98,10 @@ def playwright_api():
     )
     from playwright.sync_api import sync_playwright
 
+    # Screenshots of an earlier run would pass for this run's in the CI artifacts.
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     manager = sync_playwright().start()
     yield manager
     manager.stop()
