@@ -59,3 +59,9 @@ def test_loop_rejects_bad_centre_and_reports_linear_space_underflow():
     with pytest.raises(ValueError, match="underflowed to 0.*log-densities"):
         loop_em_step(x, p)
     assert np.all(np.isfinite(e_step(x, p)))
+
+
+def test_loop_reports_an_empty_component():
+    p = GMMParams(phi=[1.0, 0.0], mu=[0.0, 1.0], Sigma=[1.0, 1.0])
+    with pytest.raises(ValueError, match=r"component 1 has no responsibility.*N_j = 0"):
+        loop_em_step(np.array([0.0, 0.5, 1.0]), p)
