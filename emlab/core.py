@@ -37,7 +37,10 @@ def as_data(X, n: int | None = None) -> np.ndarray:
     ``X`` of shape (m,) is read as m one-dimensional points. If ``n`` is
     given, the number of features must match it.
     """
-    X = np.asarray(X, dtype=float)
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"X must be numeric, an array of shape (m,) or (m, n); converting it failed: {err}") from None
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
@@ -51,23 +54,24 @@ def as_data(X, n: int | None = None) -> np.ndarray:
             "remove or impute those values before running EM."
         )
     if n is not None and X.shape[1] != n:
-        raise ValueError(f"X has {X.shape[1]} features but the parameters have n = {n}; they must match.")
+        hint = " Did you pass X transposed? Use X.T." if X.shape[0] == n else ""
+        raise ValueError(f"X has {X.shape[1]} features but the parameters have n = {n}; they must match.{hint}")
     return X
 
 
-def _check_W(W, m: int | None = None) -> np.ndarray:
+def _check_W(W, m: int | None = None, name: str = "W") -> np.ndarray:
     W = np.asarray(W, dtype=float)
     if W.ndim != 2:
-        raise ValueError(f"W must have shape (m, k); got shape {W.shape}.")
+        raise ValueError(f"{name} must have shape (m, k); got shape {W.shape}.")
     if m is not None and W.shape[0] != m:
-        raise ValueError(f"W has {W.shape[0]} rows but X has {m} points: one row of W per data point.")
+        raise ValueError(f"{name} has {W.shape[0]} rows but X has {m} points: one row of {name} per data point.")
     if not np.all(np.isfinite(W)) or np.any(W < 0):
-        raise ValueError("W must hold finite, non-negative responsibilities.")
+        raise ValueError(f"{name} must hold finite, non-negative probabilities.")
     row_err = np.abs(W.sum(axis=1) - 1.0)
     if np.any(row_err > _ROW_SUM_TOL):
         i = int(np.argmax(row_err))
         raise ValueError(
-            f"each row of W must sum to 1 (q_i is a distribution over z); row {i} sums to {W[i].sum():.12g}."
+            f"each row of {name} must sum to 1 (it is a distribution over z); row {i} sums to {W[i].sum():.12g}."
         )
     return W
 
@@ -187,6 +191,14 @@ def m_step(X, W, reg_covar: float = 0.0) -> GMMParams:
         D = X - mu[j]  # centred on the new mean
         S = (W[:, j, None] * D).T @ D / Nk[j]
         Sigma[j] = 0.5 * (S + S.T) + reg_covar * np.eye(n)
+        try:
+            np.linalg.cholesky(Sigma[j])
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"component {j} collapsed onto too few points (N_{j} = {Nk[j]:.3g}): Sigma_{j} is singular "
+                f"(smallest eigenvalue {np.linalg.eigvalsh(Sigma[j])[0]:.3g}) and l -> infinity there. "
+                "Pass reg_covar > 0 (for example 1e-6) to add a ridge to every Sigma_j, or re-initialise."
+            ) from None
     return GMMParams(phi=phi / phi.sum(), mu=mu, Sigma=Sigma)
 
 
@@ -223,8 +235,8 @@ def kl_divergence(q, p) -> float:
         q, p = q[None, :], p[None, :]
     if q.shape != p.shape:
         raise ValueError(f"q and p must have the same shape; got {q.shape} and {p.shape}.")
-    _check_W(q)
-    _check_W(p)
+    _check_W(q, name="q")
+    _check_W(p, name="p")
     return float(rel_entr(q, p).sum())
 
 

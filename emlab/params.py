@@ -89,9 +89,8 @@ class GMMParams:
             except np.linalg.LinAlgError:
                 eig_min = np.linalg.eigvalsh(Sigma[j]).min()
                 raise ValueError(
-                    f"Sigma[{j}] is not positive definite (smallest eigenvalue {eig_min:.3g}). "
-                    "This happens when a component collapses onto too few points; "
-                    "add a ridge with reg_covar > 0 (for example 1e-6) or re-initialise."
+                    f"Sigma[{j}] is not positive definite (smallest eigenvalue {eig_min:.3g}); each Sigma_j must "
+                    "be a covariance matrix: symmetric with all eigenvalues (variances) > 0."
                 ) from None
         for name, arr in (("phi", phi), ("mu", mu), ("Sigma", Sigma), ("chol", chol)):
             arr.setflags(write=False)

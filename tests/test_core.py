@@ -67,8 +67,8 @@ def test_params_validation_names_the_failed_condition(kwargs, words):
         GMMParams(**kwargs)
 
 
-def test_singular_sigma_message_suggests_reg_covar():
-    with pytest.raises(ValueError, match="reg_covar"):
+def test_singular_sigma_message_says_what_a_covariance_must_be():
+    with pytest.raises(ValueError, match="eigenvalues"):
         GMMParams(phi=[1.0], mu=[[0.0, 0.0]], Sigma=[np.zeros((2, 2))])
 
 
@@ -172,7 +172,7 @@ def test_m_step_adds_reg_covar_to_the_diagonal(rng):
 def test_collapsed_component_raises_with_reg_covar_hint():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0]])
     W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # component 0 owns one point
-    with pytest.raises(ValueError, match="reg_covar"):
+    with pytest.raises(ValueError, match="component 0 collapsed.*reg_covar"):
         m_step(X, W)
     assert np.all(np.linalg.eigvalsh(m_step(X, W, reg_covar=1e-6).Sigma[0]) > 0)
 
@@ -204,6 +204,13 @@ def test_feature_mismatch_is_rejected():
     p = GMMParams(phi=[1.0], mu=[[0.0, 0.0]], Sigma=[np.eye(2)])
     with pytest.raises(ValueError, match="features"):
         e_step(np.zeros((5, 3)), p)
+    with pytest.raises(ValueError, match="X.T"):
+        e_step(np.zeros((2, 5)), p)
+
+
+def test_non_numeric_data_is_rejected_in_words():
+    with pytest.raises(ValueError, match="X must be numeric"):
+        e_step(["a", "b"], GMMParams(phi=[1.0], mu=[0.0], Sigma=[1.0]))
 
 
 # ---------------------------------------------------------------- ELBO and KL
@@ -250,7 +257,7 @@ def test_kl_divergence_edge_cases():
     assert kl_divergence([0.2, 0.8], [0.5, 0.5]) > 0
     with pytest.raises(ValueError, match="same shape"):
         kl_divergence(q, p[:1])
-    with pytest.raises(ValueError, match="sum to 1"):
+    with pytest.raises(ValueError, match="each row of p must sum to 1"):
         kl_divergence(q, p * 2)
 
 
