@@ -1,5 +1,6 @@
 """Plots of sections 1-4 (emlab.plots.density, .jensen, .bounds): assertions on what was drawn."""
 
+import base64
 import importlib
 import io
 import warnings
@@ -191,6 +192,20 @@ def test_loglik_surface_matches_core(sample_1d):
             assert out.l[b, a] == pytest.approx(log_likelihood(x, p), rel=1e-12)
 
 
+def test_loglik_surface_readable_legend_and_round_ticks(sample_1d):
+    x, _ = sample_1d
+    out = plots.loglik_surface(x, np.linspace(-2.0, 13.0, 41), np.linspace(-2.0, 13.0, 41))
+    # the mirror line is drawn in a colour that shows on the light legend background
+    assert to_rgb(out.diagonal.get_color()) == (0.0, 0.0, 0.0)
+    handle = out.ax.get_legend().legend_handles[0]
+    assert to_rgb(handle.get_color()) == (0.0, 0.0, 0.0) and handle.get_linestyle() == "--"
+    # colour-bar ticks are round numbers (multiples of 100 here), not the contour levels
+    ticks = [t for t in out.colorbar.get_ticks() if out.colorbar.vmin <= t <= out.colorbar.vmax]
+    assert 3 <= len(ticks) <= 8
+    assert all(t % 100 == 0 for t in ticks), ticks
+    _render_png(out.fig)
+
+
 def test_loglik_surface_bad_input(sample_1d):
     x, _ = sample_1d
     with pytest.raises(ValueError, match="phi"):
@@ -279,6 +294,49 @@ def test_jensen_bad_input(kwargs, match):
         plots.jensen(**kwargs)
 
 
+def _inside(inner, outer) -> bool:
+    return inner.x0 >= outer.x0 and inner.x1 <= outer.x1 and inner.y0 >= outer.y0 and inner.y1 <= outer.y1
+
+
+def test_jensen_labels_stay_inside_and_off_the_guides():
+    # the point at x = 0.5 is next to the y axis: its label must not spill onto the tick labels
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    out = plots.jensen(np.log, x=(0.5, 1.5, 4.5), p=(0.2, 0.5, 0.3), ax=left, xlim=(0.1, 5.0))
+    plots.jensen(np.exp, x=(-1.0, 1.5), p=(0.6, 0.4), ax=right, xlim=(-1.5, 2.0))
+    fig.draw_without_rendering()
+    assert [t.get_text() for t in out.p_labels] == ["$p=0.20$", "$p=0.50$", "$p=0.30$"]
+    box = left.get_window_extent()
+    for t in out.p_labels:
+        assert _inside(t.get_window_extent(), box), t.get_text()
+    # p = 0.9 on a point right next to E[x]: the label keeps off the dotted guides at f(E[x]) and E[f(x)]
+    lopsided = plots.jensen(np.log, x=(1.0, 4.0), p=(0.9, 0.1))
+    lopsided.fig.draw_without_rendering()
+    label = lopsided.p_labels[0].get_window_extent()
+    for yy in (lopsided.f_Ex, lopsided.E_fx):
+        y_px = lopsided.ax.transData.transform((1.0, yy))[1]
+        assert not label.y0 <= y_px <= label.y1
+    assert not label.overlaps(lopsided.gap_text.get_window_extent())
+
+
+def test_jensen_small_gap_stays_visible():
+    big = plots.jensen(np.log, x=(0.5, 4.9), p=(0.5, 0.5))  # gap 0.545: the bracket alone is long enough
+    assert big.gap_pointers == [] and big.gap_arrow is not None
+    small = plots.jensen(np.log, x=(1.0, 1.5), p=(0.5, 0.5))  # gap ~0.02: a few pixels
+    assert abs(small.gap) < 0.03
+    assert len(small.gap_pointers) == 2  # two arrows point at the bracket's ends from outside
+    tips = sorted(a.xy[1] for a in small.gap_pointers)
+    np.testing.assert_allclose(tips, sorted([small.f_Ex, small.E_fx]))
+    # the bracket ends at the two values, drawn to the right of x = E[x] (clear of the markers)
+    np.testing.assert_allclose(sorted([small.gap_arrow.xy[1], small.gap_arrow.xyann[1]]),
+                               sorted([small.f_Ex, small.E_fx]))  # fmt: skip
+    small.fig.draw_without_rendering()
+    x_bracket = small.gap_arrow.get_window_extent().x0
+    x_marker = small.ax.transData.transform((small.Ex, small.E_fx))[0]
+    assert x_bracket > x_marker + 5
+    assert "0.020" in small.gap_text.get_text()
+    _render_png(small.fig)
+
+
 def test_jensen_widget_falls_back_headless():
     out = plots.jensen_widget()  # no kernel here: the static figure
     assert isinstance(out, plots.jensen_static().__class__)
@@ -306,6 +364,35 @@ def test_jensen_widget_sliders_redraw(capsys):
     assert all(not s.continuous_update for s in w.sliders.values())
     with pytest.raises(ValueError, match="two points"):
         plots.jensen_widget(x=(1.0, 2.0, 3.0), interactive=True)
+
+
+def test_jensen_widget_leaves_no_pyplot_figure(capsys):
+    plt.close("all")
+    w = plots.jensen_widget(interactive=True)
+    # the widget's figure is not tracked by pyplot: the next plotting cell shows no stale copy of it
+    assert plt.get_fignums() == []
+    w.sliders["p"].value = 0.3
+    assert plt.get_fignums() == []
+    w.static_png()
+    assert plt.get_fignums() == []
+    _render_png(w.fig)
+
+
+def test_jensen_widget_mimebundle_has_static_fallback(capsys):
+    w = plots.jensen_widget(interactive=True)
+    bundle = w._repr_mimebundle_()
+    # widget view for JupyterLab; a PNG and a fixed text for GitHub, nbviewer, print and nbval
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG")
+    assert bundle["text/plain"].startswith("Jensen explorer: sliders for x_1, x_2 and p_1")
+    assert "VBox" not in bundle["text/plain"] and " at 0x" not in bundle["text/plain"]
+    w.sliders["x1"].value = 2.0  # the fallback picture and text do not depend on the slider state
+    again = w._repr_mimebundle_()
+    assert again["text/plain"] == bundle["text/plain"] and again["image/png"] == bundle["image/png"]
+    # what display() showed when the widget was made is this same bundle (no VBox(...) text)
+    shown = capsys.readouterr().out
+    assert "VBox(children" not in shown
     with pytest.raises(ValueError, match="widen xlim"):
         plots.jensen_widget(x=(1.0, 7.0), interactive=True)
     with pytest.raises(ValueError, match="p0"):

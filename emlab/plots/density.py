@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib import patheffects
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import maximum_filter
 from scipy.special import logsumexp
 
@@ -395,8 +397,14 @@ def loglik_surface(x, mu1, mu2, phi=(0.5, 0.5), sigma2=(1.0, 1.0), ax=None, n_le
     levels = np.linspace(top - depth, top, n_levels)
     cs = ax.contourf(mu1, mu2, np.maximum(L, top - depth), levels=levels, cmap="viridis")
     cb = fig.colorbar(cs, ax=ax)
+    # Round ticks (-500, -1000, ...) instead of the contour levels, which fall on odd numbers.
+    cb.locator = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10])
+    cb.update_ticks()
     cb.set_label(r"$\ell(\mu_1,\mu_2)$")
-    (diag,) = ax.plot([lo, hi], [lo, hi], color="white", linestyle="--", linewidth=1.5,
+    # Black dashes on a white halo: visible on the dark and the bright end of viridis, and in the
+    # (light) legend, which copies the halo.
+    (diag,) = ax.plot([lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1.8,
+                      path_effects=[patheffects.withStroke(linewidth=4.0, foreground="white")],
                       label=r"$\mu_1=\mu_2$ (mirror line)")  # fmt: skip
     markers = []
     shapes = ["*", "P", "X", "D"]

@@ -3,12 +3,17 @@ as a static figure and as an ipywidgets explorer (with a static fallback when th
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
+from matplotlib.transforms import ScaledTranslation
 from scipy.spatial import ConvexHull, QhullError
 
 from ..style import PALETTE
@@ -17,6 +22,10 @@ from .density import _axes, _no_address_repr
 __all__ = ["jensen", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic", "GALLERY"]
 
 _SIMPLEX_TOL = 1e-8
+# The gap bracket sits this far (points) right of x = E[x], clear of the markers; a gap drawn shorter
+# than _MIN_GAP_PT gets two outside arrows pointing at it, so it is visible however small it is.
+_BRACKET_OFFSET_PT = 13.0
+_MIN_GAP_PT = 18.0
 # mathtext names of the functions the course uses; anything else is called f.
 _KNOWN_NAMES = {np.log: r"\ln", np.exp: r"\exp"}
 
@@ -56,10 +65,17 @@ class JensenArtists:
     mean_of_f : Line2D
         Marker at (E[x], E[f(x)]), on the chord (inside the hull).
     gap_arrow : Annotation or None
-        Double-headed arrow between the two markers (None when the gap is 0 to round-off).
+        The gap bracket: a vertical bar from f(E[x]) to E[f(x)] with end ticks, just right of the
+        markers (None when the gap is 0 to round-off).
     gap_text : Text
         The gap's value.
     legend : Legend
+    gap_pointers : list of Annotation
+        Two arrows pointing at the bracket's ends from outside, drawn only when the gap is too
+        small on screen for the bracket alone to be seen.
+    p_labels : list of Text
+        The labels p = p_i next to the points (only for at most 6 points), each placed where it
+        overlaps nothing else that was drawn.
     """
 
     fig: plt.Figure
@@ -81,6 +97,8 @@ class JensenArtists:
     gap_arrow: object
     gap_text: object
     legend: object
+    gap_pointers: list = field(default_factory=list)
+    p_labels: list = field(default_factory=list)
 
     _repr_fields = ("Ex", "f_Ex", "E_fx", "gap", "shape")
     __repr__ = _no_address_repr
@@ -140,6 +158,90 @@ def _curvature(y) -> str:
     if concave and convex:
         return "linear"
     return "concave" if concave else "convex" if convex else "neither"
+
+
+# Label positions around a point, (dx, dy) in points with the alignment that keeps the text on that side.
+_AROUND = {
+    "up-left": (-9, 9, "right", "bottom"), "up-right": (9, 9, "left", "bottom"),
+    "down-right": (9, -9, "left", "top"), "down-left": (-9, -9, "right", "top"),
+    "up": (0, 13, "center", "bottom"), "down": (0, -13, "center", "top"),
+    "right": (13, 0, "left", "center"), "left": (-13, 0, "right", "center"),
+}  # fmt: skip
+
+
+def _obstacles(ax, skip=()):
+    """Display coordinates of what is drawn on ``ax`` (lines densified, markers, hull edges), and the
+    boxes of texts and the legend, for placing labels where they cover nothing."""
+    points, weights = [], []
+    for artist in [*ax.lines, *ax.patches]:
+        if artist in skip or not artist.get_visible():
+            continue
+        if isinstance(artist, Line2D):
+            verts = np.asarray(artist.get_xydata(), dtype=float)
+            drawn_line = artist.get_linestyle() not in ("None", "none", "", " ")
+        else:
+            verts = np.asarray(artist.get_path().vertices, dtype=float)
+            drawn_line = True
+        pts = artist.get_transform().transform(verts)
+        if drawn_line and len(pts) > 1:
+            # one sample every ~2 pixels along each segment, so every line counts by the length it covers
+            pieces = []
+            for a, b in zip(pts[:-1], pts[1:], strict=True):
+                n = int(min(np.hypot(*(b - a)) / 2.0, 2000)) + 2
+                pieces.append(a + np.linspace(0.0, 1.0, n)[:, None] * (b - a))
+            pts = np.concatenate(pieces)
+        points.append(pts)
+        # A marker covers a disc: weight it so a label never sits on a point. Text over a thin dotted guide
+        # stays readable, over the curve or a dashed chord it does not: weight by how much ink is there.
+        if not drawn_line:
+            weight = 100.0
+        elif isinstance(artist, Line2D) and artist.get_linestyle() == ":":
+            weight = 0.5
+        else:
+            weight = artist.get_linewidth()
+        weights.append(np.full(len(pts), weight))
+    pts = np.concatenate(points) if points else np.empty((0, 2))
+    w = np.concatenate(weights) if weights else np.empty(0)
+    return pts, w
+
+
+def _place_labels(ax, anchors, texts, order, style, extra_boxes=()):
+    """Annotate each anchor with its text at the first position in ``order`` that stays inside the axes
+    and covers the fewest drawn points (curve, chord, guides, markers, other labels, legend)."""
+    fig = ax.figure
+    pad = 3.0 * fig.dpi / 72
+    ax_box = ax.get_window_extent()
+    pts, w = _obstacles(ax)
+    boxes = [b for b in extra_boxes if b is not None]
+    placed = []
+    for (xi, yi), text in zip(anchors, texts, strict=True):
+        best = None
+        for rank, where in enumerate(order):
+            dx, dy, ha, va = _AROUND[where]
+            t = ax.annotate(text, (xi, yi), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, **style)
+            bb = t.get_window_extent()
+            x0, y0, x1, y1 = bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad
+            inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+            score = float(w[inside].sum()) + 50.0 * sum(bb.overlaps(b) for b in boxes)
+            if not (bb.x0 >= ax_box.x0 and bb.x1 <= ax_box.x1 and bb.y0 >= ax_box.y0 and bb.y1 <= ax_box.y1):
+                score += 1000.0
+            if best is None or (score, rank) < best[:2]:
+                if best is not None:
+                    best[2].remove()
+                best = (score, rank, t)
+            else:
+                t.remove()
+            if score == 0:  # the most preferred free spot: take it
+                break
+        boxes.append(best[2].get_window_extent())
+        placed.append(best[2])
+    return placed
+
+
+def _points_per_data_y(ax) -> float:
+    """Screen points per unit of y data, at the axes' current size and limits."""
+    y0, y1 = ax.get_ylim()
+    return ax.get_window_extent().height * 72.0 / ax.figure.dpi / abs(y1 - y0)
 
 
 def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label=None, title=None):
@@ -211,14 +313,6 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
         hull = Polygon(verts, closed=True, facecolor=(*PALETTE[0], 0.15), edgecolor=PALETTE[0],
                        linestyle="--", linewidth=1.5, label="convex hull of the points", zorder=1)  # fmt: skip
         ax.add_patch(hull)
-    if x.size <= 6:
-        # Each point's probability next to it (the weights are what the widget changes), on the side of
-        # the curve away from the chord and the gap label: above-left for concave f, below-right otherwise.
-        up = shape == "concave"
-        for xi, yi, pi in zip(x, fx, p, strict=True):
-            ax.annotate(f"$p={pi:.2f}$", (xi, yi), xytext=(-10, 10) if up else (10, -10),
-                        textcoords="offset points", ha="right" if up else "left", va="bottom" if up else "top",
-                        fontsize=12, color=PALETTE[0])  # fmt: skip
     mean_line = ax.axvline(Ex, color="0.35", linestyle=":", linewidth=1.8, label=f"${E}[x] = {Ex:.3f}$", zorder=1)
     (f_of_mean,) = ax.plot(
         Ex, f_Ex, linestyle="none", marker="s", markersize=12, color=PALETTE[2], markeredgecolor="black",
@@ -231,25 +325,6 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     # Dotted guides from the y axis, so both values can be read off the scale.
     for yy in (f_Ex, E_fx):
         ax.plot([lo, Ex], [yy, yy], color="0.5", linestyle=":", linewidth=1.2, zorder=1)
-
-    dx = 0.025 * (hi - lo)
-    gap_arrow = None
-    if abs(gap) > 1e-12 * max(1.0, abs(f_Ex)):
-        gap_arrow = ax.annotate(
-            "", xy=(Ex + dx, E_fx), xytext=(Ex + dx, f_Ex),
-            arrowprops={"arrowstyle": "<->", "color": PALETTE[5], "linewidth": 2.0, "shrinkA": 0, "shrinkB": 0},
-        )  # fmt: skip
-    # Name the larger side first, so the printed gap is >= 0 for concave and convex f alike.
-    f_of_E, E_of_f = F(E + "[x]"), E + f"[{F('x')}]"
-    larger, smaller = (f_of_E, E_of_f) if gap <= 0 else (E_of_f, f_of_E)
-    # Put the label on the chord's side of E[f(x)], away from the curve: below for concave f, above for convex.
-    below = gap <= 0
-    gap_text = ax.annotate(
-        f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$", xy=(Ex + dx, E_fx),
-        xytext=(12, -18 if below else 18), textcoords="offset points",
-        va="top" if below else "bottom", ha="left", fontsize=13, color="black",
-        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[5], "alpha": 0.9},
-    )  # fmt: skip
 
     ax.set_xlim(lo, hi)
     ax.set_xlabel("$x$")
@@ -265,10 +340,64 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
             title = f"${F('x')}$ is neither convex nor concave here: no Jensen guarantee"
     ax.set_title(title)
     legend = ax.legend(loc="lower right" if shape == "concave" else "upper left", fontsize=12)
+    # Run the layout engine now (constrained layout in the course style), so the placement below measures
+    # the axes at their final size; it is the same computation the next draw repeats.
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+
+    # The bracket stands a fixed distance right of x = E[x] (in points, so it clears the markers at any
+    # zoom); its ends are exactly at f(E[x]) and E[f(x)].
+    beside = ax.transData + ScaledTranslation(_BRACKET_OFFSET_PT / 72, 0, fig.dpi_scale_trans)
+    gap_arrow, gap_pointers = None, []
+    top, bottom = max(f_Ex, E_fx), min(f_Ex, E_fx)
+    if abs(gap) > 1e-12 * max(1.0, abs(f_Ex)):
+        # black: the light brown used before vanished next to the coloured markers
+        style = {"color": "black", "linewidth": 2.0, "shrinkA": 0, "shrinkB": 0}
+        gap_arrow = ax.annotate(
+            "", xy=(Ex, E_fx), xycoords=beside, xytext=(Ex, f_Ex), textcoords=beside,
+            arrowprops={"arrowstyle": "|-|,widthA=0.45,widthB=0.45", **style}, zorder=7,
+        )  # fmt: skip
+        if abs(gap) * _points_per_data_y(ax) < _MIN_GAP_PT:
+            # Too short to see next to the markers: point at both ends from outside (a dimension line's
+            # convention for small sizes), so the reader finds the gap and the label gives its value.
+            for y_end, dy in ((top, 16), (bottom, -16)):
+                gap_pointers.append(ax.annotate(
+                    "", xy=(Ex, y_end), xycoords=beside, xytext=(0, dy), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3", **style}, zorder=7,
+                ))  # fmt: skip
+    # Name the larger side first, so the printed gap is >= 0 for concave and convex f alike.
+    f_of_E, E_of_f = F(E + "[x]"), E + f"[{F('x')}]"
+    larger, smaller = (f_of_E, E_of_f) if gap <= 0 else (E_of_f, f_of_E)
+    # Put the label on the chord's side of the bracket, away from the curve: below for concave f, above
+    # for convex; clear of the outside arrows when they are drawn.
+    below = gap <= 0
+    clear = 18 if gap_pointers else 0
+    gap_text = ax.annotate(
+        f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$", xy=(Ex, bottom if below else top), xycoords=beside,
+        xytext=(10, -(10 + clear) if below else 10 + clear), textcoords="offset points",
+        va="top" if below else "bottom", ha="left", fontsize=13, color="black", zorder=8,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black", "alpha": 0.9},
+    )  # fmt: skip
+
+    p_labels = []
+    if x.size <= 6:
+        # Each point's probability next to it (the weights are what the widget changes): preferably on the
+        # side of the curve away from the chord, otherwise wherever it covers nothing and stays inside.
+        if shape == "concave":
+            away = ["up-left", "up", "left", "up-right"]
+        else:
+            away = ["down-right", "right", "down", "down-left"]
+        order = away + [k for k in _AROUND if k not in away]
+        p_labels = _place_labels(
+            ax, list(zip(x, fx, strict=True)), [f"$p={pi:.2f}$" for pi in p], order,
+            {"fontsize": 12, "color": PALETTE[0], "zorder": 8},
+            extra_boxes=(gap_text.get_window_extent(), legend.get_window_extent()),
+        )  # fmt: skip
     return JensenArtists(
         fig=fig, ax=ax, x=x, p=p, Ex=Ex, f_Ex=f_Ex, E_fx=E_fx, gap=gap, shape=shape, curve=curve,
         points=points, chord=chord, hull=hull, mean_line=mean_line, f_of_mean=f_of_mean, mean_of_f=mean_of_f,
-        gap_arrow=gap_arrow, gap_text=gap_text, legend=legend,
+        gap_arrow=gap_arrow, gap_text=gap_text, legend=legend, gap_pointers=gap_pointers, p_labels=p_labels,
     )  # fmt: skip
 
 
@@ -310,10 +439,37 @@ class JensenWidget:
     fig: plt.Figure
     ax: plt.Axes
     artists: JensenArtists | None = None
+    static: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:  # no object addresses: notebooks stay reproducible
         a = self.artists
         return f"JensenWidget(x=({a.x[0]:.2f}, {a.x[1]:.2f}), p={a.p[0]:.2f}, gap={a.gap:.3f})"
+
+    def static_png(self) -> bytes:
+        """PNG of the static fallback (:func:`jensen_static` for the starting setting), rendered once.
+
+        It goes into the displayed output next to the widget view, so a page without a widget frontend
+        (GitHub, nbviewer, a static HTML export) shows a picture instead of the widget's text.
+        """
+        if "png" not in self.static:
+            fig = Figure(figsize=(18, 6), layout="constrained")
+            FigureCanvasAgg(fig)
+            art = jensen_static(figure=fig, **self.static["args"])
+            buf = io.BytesIO()
+            art.fig.savefig(buf, format="png", dpi=72)
+            self.static["png"] = buf.getvalue()
+        return self.static["png"]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {
+            "text/plain": "Jensen explorer: sliders for x_1, x_2 and p_1 = P(x = x_1), redrawing the figure "
+            "(live with a widget frontend; elsewhere a static picture of three settings)",
+            "image/png": base64.b64encode(self.static_png()).decode("ascii"),
+        }
+        view = self.widget._repr_mimebundle_()
+        view.pop("text/plain", None)  # ours is fixed; the widget's lists every slider's state
+        bundle.update(view)
+        return bundle
 
 
 def _frontend_available() -> bool:
@@ -336,15 +492,26 @@ def _static_settings(x, p0):
     ]
 
 
-def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None):
+def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, figure=None):
     """Three settings of :func:`jensen` side by side: the given one, a lopsided weight, closer points.
+
+    Parameters
+    ----------
+    f, x, p0, xlim, f_label
+        As for :func:`jensen_widget`.
+    figure : matplotlib Figure, optional
+        An empty figure to draw into (for example one pyplot does not track); a new pyplot figure
+        when None.
 
     Returns
     -------
     JensenStatic
     """
     settings = _static_settings(x, p0)
-    fig, axes = plt.subplots(1, len(settings), figsize=(18, 6), sharey=True)
+    if figure is None:
+        fig, axes = plt.subplots(1, len(settings), figsize=(18, 6), sharey=True)
+    else:
+        fig, axes = figure, figure.subplots(1, len(settings), sharey=True)
     out = JensenStatic(fig=fig)
     for i, (ax, (xs, ps)) in enumerate(zip(axes, settings, strict=True)):
         art = jensen(f, xs, ps, ax=ax, xlim=xlim, f_label=f_label,
@@ -362,7 +529,9 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     """Explore Jensen's gap with sliders for x_1, x_2 and p_1 = P(x = x_1).
 
     In a Jupyter kernel with ipywidgets, displays sliders above a figure that is redrawn on every
-    change (end the call with ``;``; tag the cell ``nbval-ignore-output``). Without ipywidgets or a
+    change (assign the result, ``explorer = jensen_widget()``; tag the cell ``nbval-ignore-output``).
+    The displayed output also holds a PNG of :func:`jensen_static` and a fixed text, which is what
+    GitHub, nbviewer or a static export show where the widget cannot run. Without ipywidgets or a
     kernel (a script, a test, nbconvert to HTML), draws the static fallback :func:`jensen_static`: three
     settings side by side, so a printed handout still shows the idea.
 
@@ -412,11 +581,13 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
         "p": widgets.FloatSlider(value=p0, min=0.0, max=1.0, step=0.01, description="$p_1$", **common),
     }
     out = widgets.Output()
-    # Draw off-screen; the Output widget shows the one figure, so it is not displayed twice.
-    with plt.ioff():
-        fig, ax = plt.subplots()
+    # A Figure that pyplot never tracks: the Output widget shows it, and no later cell shows a stale copy.
+    fig = Figure(figsize=plt.rcParams["figure.figsize"], layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     state = JensenWidget(
-        widget=widgets.VBox([widgets.HBox(list(sliders.values())), out]), sliders=sliders, fig=fig, ax=ax
+        widget=widgets.VBox([widgets.HBox(list(sliders.values())), out]), sliders=sliders, fig=fig, ax=ax,
+        static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label}},
     )
 
     def redraw(_change=None):
@@ -431,7 +602,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     for s in sliders.values():
         s.observe(redraw, names="value")
     redraw()
-    display(state.widget)
+    display(state)
     return state
 
 
