@@ -25,7 +25,7 @@ _SIMPLEX_TOL = 1e-8
 # The gap bracket sits this far (points) right of x = E[x], clear of the markers; a gap drawn shorter
 # than _MIN_GAP_PT gets two outside arrows pointing at it, so it is visible however small it is.
 _BRACKET_OFFSET_PT = 13.0
-_MIN_GAP_PT = 18.0
+_MIN_GAP_PT = 12.0
 # mathtext names of the functions the course uses; anything else is called f.
 _KNOWN_NAMES = {np.log: r"\ln", np.exp: r"\exp"}
 
@@ -191,14 +191,9 @@ def _obstacles(ax, skip=()):
                 pieces.append(a + np.linspace(0.0, 1.0, n)[:, None] * (b - a))
             pts = np.concatenate(pieces)
         points.append(pts)
-        # A marker covers a disc: weight it so a label never sits on a point. Text over a thin dotted guide
-        # stays readable, over the curve or a dashed chord it does not: weight by how much ink is there.
-        if not drawn_line:
-            weight = 100.0
-        elif isinstance(artist, Line2D) and artist.get_linestyle() == ":":
-            weight = 0.5
-        else:
-            weight = artist.get_linewidth()
+        # A marker covers a disc: weight it so a label never sits on a point. Lines count by their width
+        # (text over a thin dotted guide stays more readable than over the curve or a dashed chord).
+        weight = 100.0 if not drawn_line else max(1.0, artist.get_linewidth())
         weights.append(np.full(len(pts), weight))
     pts = np.concatenate(points) if points else np.empty((0, 2))
     w = np.concatenate(weights) if weights else np.empty(0)
