@@ -121,12 +121,16 @@ class _Fail(Exception):
     """Raised inside a checker to stop at the first problem; carries the message in words.
 
     ``vague`` marks a diagnosis that a later case may sharpen (e.g. a 1-D Sigma that is too large
-    could be centred elsewhere or mis-normalised; a 2-D case tells which).
+    could be centred elsewhere or mis-normalised; a 2-D case tells which). ``generic`` marks a message
+    that only reports a wrong value, shape or exception without naming a mistake: only such a message
+    gets the "it passed the 1-D case, check 2-D data" pointer (a named mistake, such as 0 ln 0 = NaN,
+    already explains the failure, and the pointer would send the student the wrong way).
     """
 
-    def __init__(self, message: str, vague: bool = False):
+    def __init__(self, message: str, vague: bool = False, generic: bool = False):
         super().__init__(message)
         self.vague = vague
+        self.generic = generic
 
 
 class _NotImplemented(Exception):
@@ -138,6 +142,15 @@ class _Case:
     label: str
     args: tuple
     warned: list = field(default_factory=list)
+    # True when args[0] is the data X (m,) or (m, n): a crash on 1-D X then gets the reshape hint.
+    takes_X: bool = False
+
+
+def _with_X(cases):
+    """Mark cases whose first argument is the data X."""
+    for case in cases:
+        case.takes_X = True
+    return cases
 
 
 def _num(v) -> str:
@@ -181,15 +194,24 @@ def _call(fn, case: _Case):
                 raise _NotImplemented from None
             except Exception as exc:
                 hint = ""
+                X = case.args[0] if case.takes_X else None
                 if "read-only" in str(exc):
                     hint = " Do not modify the inputs in place: work on a copy (e.g. X = X.copy())."
+                elif np.ndim(X) == 1 and isinstance(exc, (ValueError, IndexError, TypeError)):
+                    # The usual cause: `m, n = X.shape` or X[:, j] on data of shape (m,).
+                    hint = (
+                        f" This case has X of shape {np.shape(X)} (1-D data); start your function with "
+                        "X = np.asarray(X).reshape(len(X), -1)."
+                    )
                 elif isinstance(exc, (IndexError, ValueError)) and ("shape" in str(exc) or "index" in str(exc)):
                     hint = (
                         " Check the shapes: X is (m,) for 1-D data or (m, n), W is (m, k), params.mu is (k, n) "
                         "and params.Sigma is (k, n, n)."
                     )
                 text = _clean(exc).rstrip(".")
-                raise _Fail(f"your function raised {type(exc).__name__} on {case.label}: {text}.{hint}") from None
+                raise _Fail(
+                    f"your function raised {type(exc).__name__} on {case.label}: {text}.{hint}", generic=True
+                ) from None
     for w in caught:
         msg = str(w.message)
         if msg not in case.warned:
@@ -291,23 +313,29 @@ def _scalar(out, case: _Case, what: str) -> float:
     if a.size != 1:
         raise _Fail(
             f"your function returned an array of shape {a.shape} on {case.label}, but it should return {what}: "
-            "a single number. Did you forget to sum over the points (or over both axes)?"
+            "a single number. Did you forget to sum over the points (or over both axes)?",
+            generic=True,
         )
     return float(a.reshape(()))
 
 
 @contextmanager
 def _dimension_note(cases, idx: int):
-    """Add a pointer to 2-D data when a function that passed the 1-D cases fails on a 2-D one."""
+    """Add a pointer to 2-D data when a function that passed the 1-D cases fails on a 2-D one.
+
+    Only a generic failure (a wrong value, shape or an exception) gets the pointer: a named mistake
+    already says what to fix.
+    """
     try:
         yield
     except _Fail as fail:
         X = cases[idx].args[0]
-        if np.ndim(X) == 2 and any(np.ndim(c.args[0]) == 1 for c in cases[:idx]):
+        if fail.generic and np.ndim(X) == 2 and any(np.ndim(c.args[0]) == 1 for c in cases[:idx]):
             raise _Fail(
                 f"{fail} Your function passed the 1-D case, so check that it also handles 2-D data: X of shape "
                 "(m, n), mu_j of shape (n,), Sigma_j of shape (n, n).",
                 vague=fail.vague,
+                generic=True,
             ) from None
         raise
 
@@ -594,7 +622,7 @@ def check_log_likelihood(fn) -> CheckResult:
     -------
     CheckResult
     """
-    cases = [_Case(label, (X, p)) for label, X, p in _problems(many=True)]
+    cases = _with_X([_Case(label, (X, p)) for label, X, p in _problems(many=True)])
     for idx, case in enumerate(cases):
         with _dimension_note(cases, idx):
             X, params = case.args
@@ -617,7 +645,8 @@ def check_log_likelihood(fn) -> CheckResult:
                         "l = sum_i ln p(x^(i)), each ln p(x^(i)) from logsumexp over the components." + _warn_note(case)
                     )
                 raise _Fail(
-                    f"on {case.label} your function returned {_num(out)}; l(Theta) = {_num(ref)}." + _warn_note(case)
+                    f"on {case.label} your function returned {_num(out)}; l(Theta) = {_num(ref)}." + _warn_note(case),
+                    generic=True,
                 )
             m = X.shape[0]
             lj = _ref_log_joint(X, params)
@@ -656,7 +685,8 @@ def check_log_likelihood(fn) -> CheckResult:
             if hint:
                 raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, l(Theta) = {_num(ref)}.)")
             raise _Fail(
-                f"on {case.label} your function returned {_num(out)}, but l(Theta) = {_num(ref)}." + _warn_note(case)
+                f"on {case.label} your function returned {_num(out)}, but l(Theta) = {_num(ref)}." + _warn_note(case),
+                generic=True,
             )
     return (
         f"matches the reference log-likelihood, a total over the points, on {len(cases)} cases, including "
@@ -677,7 +707,7 @@ def check_e_step(fn) -> CheckResult:
     -------
     CheckResult
     """
-    cases = [_Case(label, (X, p)) for label, X, p in _problems()]
+    cases = _with_X([_Case(label, (X, p)) for label, X, p in _problems()])
     for idx, case in enumerate(cases):
         with _dimension_note(cases, idx):
             X, params = case.args
@@ -695,7 +725,7 @@ def check_e_step(fn) -> CheckResult:
                         f"your function returned one value per point (shape ({m},)) on {case.label}. The E-step "
                         f"returns the soft responsibilities, one column per component: shape (m, k) = ({m}, {k})."
                     )
-                raise _Fail(f"W has shape {W.shape} on {case.label}, but it must be (m, k) = ({m}, {k}).")
+                raise _Fail(f"W has shape {W.shape} on {case.label}, but it must be (m, k) = ({m}, {k}).", generic=True)
             lj = _ref_log_joint(X, params)
             if not np.all(np.isfinite(W)):
                 rows = _far_rows(X, params)
@@ -706,7 +736,9 @@ def check_e_step(fn) -> CheckResult:
                             case, X, params, np.intersect1d(bad, rows), "the normalisation is 0/0 = NaN."
                         )
                     )
-                raise _Fail(f"W contains NaN or inf on {case.label} (first in row {bad[0]})." + _warn_note(case))
+                raise _Fail(
+                    f"W contains NaN or inf on {case.label} (first in row {bad[0]})." + _warn_note(case), generic=True
+                )
             if _close(W, ref):
                 continue
             rows = _far_rows(X, params)
@@ -779,7 +811,8 @@ def check_e_step(fn) -> CheckResult:
             i, j = np.unravel_index(int(np.argmax(err)), err.shape)
             raise _Fail(
                 f"W differs from the posterior on {case.label}: the largest difference is at row {i}, column {j} "
-                f"(you: {_num(W[i, j])}, reference: {_num(ref[i, j])})." + _warn_note(case)
+                f"(you: {_num(W[i, j])}, reference: {_num(ref[i, j])})." + _warn_note(case),
+                generic=True,
             )
     return (
         f"matches the reference E-step on {len(cases)} cases, including {_MIX_SUMMARY}; every row sums to 1 "
@@ -800,13 +833,15 @@ def _elbo_cases():
     Wd = rng.dirichlet(np.ones(3), X2.shape[0])
     Wd[:5] = [0.0, 0.3, 0.7]  # exact zeros: 0 ln 0 = 0
     hard = np.eye(3)[np.argmax(_ref_log_joint(X2, p3), axis=1)]
-    return [
-        _Case(f"W = the posterior, {l1}", (x1, _ref_e_step(x1, p1), p1)),
-        _Case(f"W not the posterior (random, some exact zeros), {l2}", (X2, Wd, p3)),
-        _Case(f"hard 0/1 responsibilities (exact zeros), {l2}", (X2, hard, p3)),
-        _Case(lk1, (Xk1, np.ones((Xk1.shape[0], 1)), pk1)),
-        _Case(f"W = the posterior, {far_label}", (xf, _ref_e_step(xf, pf), pf)),
-    ]
+    return _with_X(
+        [
+            _Case(f"W = the posterior, {l1}", (x1, _ref_e_step(x1, p1), p1)),
+            _Case(f"W not the posterior (random, some exact zeros), {l2}", (X2, Wd, p3)),
+            _Case(f"hard 0/1 responsibilities (exact zeros), {l2}", (X2, hard, p3)),
+            _Case(lk1, (Xk1, np.ones((Xk1.shape[0], 1)), pk1)),
+            _Case(f"W = the posterior, {far_label}", (xf, _ref_e_step(xf, pf), pf)),
+        ]
+    )
 
 
 @_checker("ELBO")
@@ -846,7 +881,10 @@ def check_elbo(fn) -> CheckResult:
                         "w ln w must be 0 when w = 0 (0 ln 0 = 0 by continuity), but 0 * ln 0 = 0 * (-inf) = NaN in "
                         "numpy. Use scipy.special.xlogy(W, W) or mask the entries with W > 0." + _warn_note(case)
                     )
-                raise _Fail(f"your function returned {_num(out)} on {case.label}; L = {_num(ref)}." + _warn_note(case))
+                raise _Fail(
+                    f"your function returned {_num(out)} on {case.label}; L = {_num(ref)}." + _warn_note(case),
+                    generic=True,
+                )
             m = W.shape[0]
             lj = _ref_log_joint(X, params)
             expected = float(np.sum(np.where(W > 0, W * lj, 0.0)))
@@ -884,7 +922,9 @@ def check_elbo(fn) -> CheckResult:
             if hint:
                 raise _Fail(f"{hint} (On {case.label}: you returned {_num(out)}, L = {_num(ref)}.)")
             raise _Fail(
-                f"on {case.label} your function returned {_num(out)}, but L(q, Theta) = {_num(ref)}." + _warn_note(case)
+                f"on {case.label} your function returned {_num(out)}, but L(q, Theta) = {_num(ref)}."
+                + _warn_note(case),
+                generic=True,
             )
     return (
         f"matches the reference ELBO, a total over the points, on {len(cases)} cases: W equal to the posterior "
@@ -912,6 +952,10 @@ def _kl_cases():
         _Case("q = p, where KL = 0", (Q, Q.copy())),
         _Case("q with exact zeros (0 ln(0 / p) = 0)", (Qz, P)),
         _Case("q and p both 0 in the same entries", (Qzz, Pz)),
+        _Case(
+            "q = (0.2, 0.3, 0.5) and p = (0, 0.5, 0.5) (p = 0 < q, so KL = +inf)",
+            (np.array([0.2, 0.3, 0.5]), np.array([0.0, 0.5, 0.5])),
+        ),
     ]
 
 
@@ -920,7 +964,7 @@ def check_kl_divergence(fn) -> CheckResult:
     """Check ``fn(q, p) -> KL(q || p) = sum q ln(q / p)``, summed over every entry (a total).
 
     ``q`` and ``p`` are 1-D distributions, or (m, k) arrays whose rows are distributions; entries
-    with q = 0 contribute 0.
+    with q = 0 contribute 0, and an entry with p = 0 < q makes KL = +inf.
 
     Parameters
     ----------
@@ -950,6 +994,13 @@ def check_kl_divergence(fn) -> CheckResult:
         ref = _ref_kl(q, p)
         if _close(out, ref):
             continue
+        if np.isposinf(ref):
+            raise _Fail(
+                f"your function returned {_num(out)} on {case.label}, but KL(q || p) = +inf: KL is +inf where "
+                "p = 0 < q (q puts mass where p has none), because q ln(q / 0) = +inf. Return inf there: do not "
+                "patch p with a small epsilon (that turns +inf into a large finite number) and do not skip the "
+                "entries with p = 0. scipy.special.rel_entr(q, p) gets every case right." + _warn_note(case)
+            )
         if not np.isfinite(out) and np.isfinite(ref):
             raise _Fail(
                 f"your function returned {_num(out)} on {case.label}, where q has exact zeros. A term with q = 0 "
@@ -1015,7 +1066,10 @@ def _unpack_params(out, case: _Case, k: int, n: int, m: int):
             "over the wrong axis. N_j = sum_i w_j^(i) adds up the points, down each column of W (axis=0)."
         )
     if phi.size != k:
-        raise _Fail(f"phi has shape {phi.shape} on {case.label}; it must have one weight per component, shape ({k},).")
+        raise _Fail(
+            f"phi has shape {phi.shape} on {case.label}; it must have one weight per component, shape ({k},).",
+            generic=True,
+        )
     phi = phi.reshape(k)
     if n == 1 and mu.size == k:
         mu = mu.reshape(k, 1)
@@ -1030,7 +1084,7 @@ def _unpack_params(out, case: _Case, k: int, n: int, m: int):
             f"mu_j = sum_i w_j^(i) x^(i) / N_j sums over the points i; mu must be (k, n) = ({k}, {n})."
         )
     if mu.shape != (k, n):
-        raise _Fail(f"mu has shape {mu.shape} on {case.label}; it must be (k, n) = ({k}, {n}).")
+        raise _Fail(f"mu has shape {mu.shape} on {case.label}; it must be (k, n) = ({k}, {n}).", generic=True)
     if n == 1 and Sigma.size == k:
         Sigma = Sigma.reshape(k, 1, 1)
     if Sigma.shape == (n, n, k) and k != n:
@@ -1046,11 +1100,12 @@ def _unpack_params(out, case: _Case, k: int, n: int, m: int):
     if Sigma.shape != (k, n, n):
         raise _Fail(
             f"Sigma has shape {Sigma.shape} on {case.label}; it must be (k, n, n) = ({k}, {n}, {n}) "
-            "(or (k,) variances for 1-D data)."
+            "(or (k,) variances for 1-D data).",
+            generic=True,
         )
     for name, a in (("phi", phi), ("mu", mu), ("Sigma", Sigma)):
         if not np.all(np.isfinite(a)):
-            raise _Fail(f"{name} contains NaN or inf on {case.label}." + _warn_note(case))
+            raise _Fail(f"{name} contains NaN or inf on {case.label}." + _warn_note(case), generic=True)
     return phi, mu, Sigma
 
 
@@ -1093,8 +1148,10 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
             ),
             (Nk / k, "phi_j = N_j / m, the number of points m, not the number of components k."),
         ]
-        hint = _match(phi, variants) or f"phi is wrong: you returned {_arr(phi)}, expected N_j / m = {_arr(ref.phi)}."
-        raise _Fail(hint + seen)
+        hint = _match(phi, variants)
+        if hint:
+            raise _Fail(hint + seen)
+        raise _Fail(f"phi is wrong: you returned {_arr(phi)}, expected N_j / m = {_arr(ref.phi)}." + seen, generic=True)
     if not _close(mu, ref.mu):
         variants = [
             (
@@ -1111,8 +1168,10 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
                 "mu_j is still the old mean: compute the new mu_j = sum_i w_j^(i) x^(i) / N_j from W.",
             ),
         ]
-        hint = _match(mu, variants) or f"mu is wrong: you returned {_arr(mu)}, expected {_arr(ref.mu)}."
-        raise _Fail(hint + seen)
+        hint = _match(mu, variants)
+        if hint:
+            raise _Fail(hint + seen)
+        raise _Fail(f"mu is wrong: you returned {_arr(mu)}, expected {_arr(ref.mu)}." + seen, generic=True)
     if _close(Sigma, ref.Sigma):
         return
     with np.errstate(all="ignore"):
@@ -1182,6 +1241,7 @@ def _compare_m_step(out, case: _Case, X, W, old_params=None):
     raise _Fail(
         f"Sigma[{j}] is wrong on {case.label}: you returned {_arr(Sigma[j])}, expected {_arr(ref.Sigma[j])}.",
         vague=True,
+        generic=True,
     )
 
 
@@ -1210,13 +1270,15 @@ def _m_step_cases():
     (l1, x1, _), (l2, X2, p3), (lk1, Xk1, _), (lt, xt, pt) = probs
     start1 = GMMParams(phi=[0.5, 0.5], mu=[3.0, 6.0], Sigma=[4.0, 4.0])
     hard = np.eye(3)[np.argmax(_ref_log_joint(X2, p3), axis=1)]
-    return [
-        _Case(f"W from an E-step, {l1}", (x1, _ref_e_step(x1, start1))),
-        _Case(f"W from an E-step, {l2}", (X2, _ref_e_step(X2, p3))),
-        _Case(f"hard 0/1 responsibilities (exact zeros), {l2}", (X2, hard)),
-        _Case(lk1, (Xk1, np.ones((Xk1.shape[0], 1)))),
-        _Case(lt, (xt, _ref_e_step(xt, pt))),
-    ]
+    return _with_X(
+        [
+            _Case(f"W from an E-step, {l1}", (x1, _ref_e_step(x1, start1))),
+            _Case(f"W from an E-step, {l2}", (X2, _ref_e_step(X2, p3))),
+            _Case(f"hard 0/1 responsibilities (exact zeros), {l2}", (X2, hard)),
+            _Case(lk1, (Xk1, np.ones((Xk1.shape[0], 1)))),
+            _Case(lt, (xt, _ref_e_step(xt, pt))),
+        ]
+    )
 
 
 @_checker("M-step")
@@ -1271,7 +1333,7 @@ def _loop_cases():
         (lk1, Xk1, oldk1),
     ):
         cases.append(_Case(f"W from an E-step at the old parameters, {label}", (X, _ref_e_step(X, old), old)))
-    return cases
+    return _with_X(cases)
 
 
 @_checker("loop M-step")
@@ -1381,7 +1443,7 @@ def check_bic(fn) -> CheckResult:
     CheckResult
     """
     probs = _problems(many=True)
-    cases = [_Case(label, (X, p)) for label, X, p in probs]
+    cases = _with_X([_Case(label, (X, p)) for label, X, p in probs])
     for idx, case in enumerate(cases):
         with _dimension_note(cases, idx):
             X, params = case.args
@@ -1399,7 +1461,8 @@ def check_bic(fn) -> CheckResult:
             if not np.isfinite(out):
                 raise _Fail(
                     f"your function returned {_num(out)} on {case.label}; BIC = {_num(ref)}. Compute l(Theta) "
-                    "in log space (densities multiplied in linear space underflow)." + _warn_note(case)
+                    "in log space (densities multiplied in linear space underflow)." + _warn_note(case),
+                    generic=True,
                 )
             m = X.shape[0]
             k, n = params.k, params.n
@@ -1433,7 +1496,8 @@ def check_bic(fn) -> CheckResult:
                 )
             raise _Fail(
                 f"on {case.label} your function returned {_num(out)}, but BIC = -2 l + p ln m = {_num(ref)} "
-                f"(l = {_num(ll)}, p = {p}, m = {m})." + _warn_note(case)
+                f"(l = {_num(ll)}, p = {p}, m = {m})." + _warn_note(case),
+                generic=True,
             )
     return (
         f"matches BIC = -2 l + p ln m on {len(cases)} cases, including {_MIX_SUMMARY} and m = 2000 points; "

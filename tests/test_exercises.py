@@ -167,6 +167,74 @@ def test_inputs_are_copies_so_a_mutating_student_cannot_corrupt_the_checker():
 # --------------------------------------------------------------------------------------------------
 
 
+X_CHECKERS = {
+    "check_log_likelihood": (exercises.check_log_likelihood, core.log_likelihood),
+    "check_e_step": (exercises.check_e_step, core.e_step),
+    "check_elbo": (exercises.check_elbo, core.elbo),
+    "check_m_step": (exercises.check_m_step, core.m_step),
+    "check_loop_m_step": (exercises.check_loop_m_step, lambda X, W, old: core.m_step(X, W)),
+    "check_bic": (exercises.check_bic, None),
+}
+
+
+def _reference_bic(X, params):
+    m = X.shape[0]
+    k, n = params.k, params.n
+    p = (k - 1) + k * n + k * n * (n + 1) // 2
+    return -2 * core.log_likelihood(X, params) + p * np.log(m)
+
+
+@pytest.mark.parametrize("name", list(X_CHECKERS))
+def test_a_crash_on_1d_data_gets_the_reshape_hint_and_the_hint_works(name):
+    checker, ref = X_CHECKERS[name]
+    ref = ref or _reference_bic
+
+    def unpacks_shape(X, *rest):  # the common first line, written for 2-D data only
+        m, n = X.shape
+        return ref(X, *rest)
+
+    result = checker(unpacks_shape)
+    assert_fails_with(
+        result,
+        "raised ValueError",
+        "not enough values to unpack",
+        "this case has X of shape (200,) (1-D data)",
+        "X = np.asarray(X).reshape(len(X), -1)",
+    )
+
+    def reshaped(X, *rest):  # the suggested fix
+        X = np.asarray(X).reshape(len(X), -1)
+        m, n = X.shape
+        return ref(X, *rest)
+
+    assert_passes(checker(reshaped))
+
+    def column(X, *rest):  # X[:, 0] on 1-D data: IndexError, same hint
+        X[:, 0]
+        return ref(X, *rest)
+
+    assert_fails_with(checker(column), "raised IndexError", "X of shape (200,) (1-D data)")
+
+
+def test_the_reshape_hint_is_only_for_data_x():
+    def unpack(q, p):  # q is a 1-D distribution in the first case: not data X
+        a, b = q.shape
+        return core.kl_divergence(q, p)
+
+    result = exercises.check_kl_divergence(unpack)
+    assert_fails_with(result, "raised ValueError", "not enough values to unpack")
+    assert "reshape" not in result.message
+
+    def fails_on_2d(X, params):  # right on 1-D data, crashes on 2-D: the 2-D pointer, no reshape hint
+        if np.ndim(X) == 2:
+            raise ValueError("shapes (60,2) and (3,) not aligned")
+        return core.log_likelihood(X, params)
+
+    result = exercises.check_log_likelihood(fails_on_2d)
+    assert_fails_with(result, "raised ValueError", "passed the 1-D case", "2-D data")
+    assert "reshape" not in result.message
+
+
 def test_jensen_gap():
     assert_passes(exercises.check_jensen_gap(exercises._jensen_gap))
 
@@ -382,6 +450,14 @@ def test_elbo():
 
     assert_fails_with(exercises.check_elbo(naive), "0 ln 0", "NaN", "xlogy")
 
+    def naive_one_sum(X, W, params):  # the usual one-liner; passes the 1-D case, NaN on exact zeros
+        return np.sum(W * (core.log_joint(X, params) - np.log(W)))
+
+    result = exercises.check_elbo(naive_one_sum)
+    assert_fails_with(result, "0 ln 0", "NaN", "xlogy")
+    # The NaN diagnosis explains the failure: no pointer to 2-D data as well.
+    assert "passed the 1-D case" not in result.message and "handles 2-D data" not in result.message
+
     def mean(X, W, params):
         return core.elbo(X, W, params) / W.shape[0]
 
@@ -448,6 +524,21 @@ def test_kl_divergence():
         return np.sum(q * np.log(q / p), axis=0)
 
     assert_fails_with(exercises.check_kl_divergence(per_component), "wrong axis")
+
+    def epsilon(q, p):  # handles 0 ln 0 but turns KL = +inf into a large finite number
+        keep = q > 0
+        return np.sum(q[keep] * np.log(q[keep] / (p[keep] + 1e-12)))
+
+    result = exercises.check_kl_divergence(epsilon)
+    assert_fails_with(result, "KL is +inf where p = 0 < q", "q puts mass where p has none", "epsilon")
+    finite = 0.2 * np.log(0.2 / 1e-12) + 0.3 * np.log(0.3 / 0.5)
+    assert f"returned {finite:.6g} on q = (0.2, 0.3, 0.5) and p = (0, 0.5, 0.5)" in result.message
+
+    def skip_p_zero(q, p):
+        keep = (q > 0) & (p > 0)
+        return np.sum(q[keep] * np.log(q[keep] / p[keep]))
+
+    assert_fails_with(exercises.check_kl_divergence(skip_p_zero), "KL is +inf where p = 0 < q")
 
 
 # --------------------------------------------------------------------------------------------------
