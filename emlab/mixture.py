@@ -177,13 +177,30 @@ class BaseMixture:
 
     # -- validation ------------------------------------------------------------------------------
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # ``converged_`` is set last in fit, so a callback running mid-fit still sees "not fitted".
+        return "converged_" in self.__dict__
+
     def _check_is_fitted(self):
-        if not hasattr(self, "converged_"):
+        if not self.__sklearn_is_fitted__():
             err = _with_sklearn_twin(NotFittedError, "NotFittedError")
             raise err(
                 f"This {type(self).__name__} instance is not fitted yet. "
                 "Call 'fit' with appropriate arguments before using this method."
             )
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails. A fitted attribute (public, trailing underscore:
+        # history_, weights_, ...) read before fit gets the same NotFittedError as params_ and the
+        # methods, instead of a bare "no attribute" error. NotFittedError is an AttributeError, so
+        # hasattr() and scikit-learn's checks still see the attribute as missing.
+        if name.endswith("_") and not name.startswith("_") and not self.__sklearn_is_fitted__():
+            err = _with_sklearn_twin(NotFittedError, "NotFittedError")
+            raise err(
+                f"This {type(self).__name__} instance is not fitted yet, so it has no {name!r}. "
+                "Call 'fit' with appropriate arguments before using this attribute."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _validate_data(self, X, *, reset: bool, method: str) -> np.ndarray:
         """X as a finite float64 array of shape (m, n); checks n against fit when ``reset`` is False."""
@@ -625,12 +642,25 @@ class GaussianMixture(BaseMixture):
         positive definite, the wrong number of features after fit, or a
         component collapsing to a singular covariance (raise ``reg_covar``).
     NotFittedError
-        (a ValueError and AttributeError) when a method needs ``fit`` first.
+        (a ValueError and AttributeError) when a method or a fitted attribute
+        (``weights_``, ``history_``, ``params_``, ...) is used before ``fit``.
 
     Warns
     -----
     ConvergenceWarning
         When the best run did not converge within ``max_iter`` (not for ``max_iter=0``).
+
+    Notes
+    -----
+    Fewer distinct clusters than components: when the data hold fewer well-separated
+    groups than ``n_components`` (in the extreme, 3 components on data with only 2
+    distinct points), EM can end with a component whose weight ``weights_[j]`` is ~0
+    (1e-16) and whose mean and covariance are then meaningless. scikit-learn's
+    ``GaussianMixture`` behaves the same; with ``init_params='kmeans'`` its KMeans
+    initialisation also warns "Number of distinct clusters (2) found smaller than
+    n_clusters (3)". This class does not warn (course notebooks run with warnings
+    as errors): check ``weights_.min()`` and use fewer components, or let BIC choose
+    ``n_components``.
 
     Examples
     --------

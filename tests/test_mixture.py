@@ -1,5 +1,6 @@
 """emlab.GaussianMixture: parity with scikit-learn, agreement with the functional core, history_, bad input."""
 
+import pickle
 import subprocess
 import sys
 import warnings
@@ -391,6 +392,49 @@ def test_methods_before_fit(method):
     assert isinstance(info.value, SkNotFittedError)
     with pytest.raises(NotFittedError):
         gm.params_  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["history_", "weights_", "means_", "covariances_", "converged_", "n_iter_",
+                                  "lower_bound_", "lower_bounds_", "n_features_in_", "params_"])
+def test_fitted_attributes_before_fit_raise_not_fitted(name):
+    gm = GaussianMixture(2)
+    with pytest.raises(NotFittedError, match=rf"not fitted yet, so it has no '{name}'.*Call 'fit'") as info:
+        getattr(gm, name)
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
+
+    assert isinstance(info.value, SkNotFittedError) and isinstance(info.value, AttributeError)
+    assert not hasattr(gm, name)  # an AttributeError: hasattr and scikit-learn still see "missing"
+    gm.fit(np.random.default_rng(0).normal(size=(30, 2)))
+    assert hasattr(gm, name)
+
+
+def test_unknown_attributes_stay_plain_attribute_errors():
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    gm = GaussianMixture(2)
+    for name in ("bogus", "_private_", "__deepcopy__"):
+        with pytest.raises(AttributeError) as info:
+            getattr(gm, name)
+        assert not isinstance(info.value, NotFittedError)
+    with pytest.raises(SkNotFittedError):
+        check_is_fitted(gm)
+    gm.fit(np.random.default_rng(0).normal(size=(30, 2)))
+    check_is_fitted(gm)
+    with pytest.raises(AttributeError, match="has no attribute 'feature_names_in_'") as info:
+        gm.feature_names_in_  # noqa: B018
+    assert not isinstance(info.value, NotFittedError)  # fitted: the ordinary error, not "not fitted yet"
+    assert pickle.loads(pickle.dumps(gm)).weights_.tolist() == gm.weights_.tolist()
+
+
+def test_more_components_than_distinct_points_leaves_an_empty_component_silently():
+    # Documented in the class Notes: like scikit-learn (whose KMeans init warns here), the fit ends with
+    # a weight of ~0; this class does not warn (pytest runs with filterwarnings=error).
+    X = np.repeat(np.array([[0.0, 0.0], [5.0, 5.0]]), 10, axis=0)
+    gm = GaussianMixture(3, random_state=0).fit(X)
+    assert gm.converged_
+    assert np.sort(gm.weights_)[0] < 1e-12
+    assert np.allclose(np.sort(gm.weights_)[1:], 0.5)
 
 
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
