@@ -262,11 +262,32 @@ def _all_faces(art):
     return offsets, faces
 
 
-def test_em_panels_follow_bishops_schedule(run):
+def test_em_panels_follow_bishops_schedule(run, caplog):
     X, snaps = run
     art = plots.em_panels(X, snaps)
-    assert art.steps == ["init", "E1", "L=1", "L=2", "L=5", "L=20"]
-    assert len(art.axes) == 6 and [a.get_title()[:3] for a in art.axes] == ["(a)", "(b)", "(c)", "(d)", "(e)", "(f)"]
+    assert art.steps == ["init", "E1", "t=1", "t=2", "t=5", "t=20"]
+    assert [a.get_title() for a in art.axes] == [
+        "(a) initial $\\Theta^{(0)}$",
+        "(b) first E-step",
+        "(c) $t = 1$ (after 1 EM cycle)",
+        "(d) $t = 2$ (after 2 EM cycles)",
+        "(e) $t = 5$ (after 5 EM cycles)",
+        "(f) $t = 20$ (after 20 EM cycles)",
+    ]
+    # Bishop's "L" would clash with the course's ELBO L(q, Theta).
+    assert not any("L =" in a.get_title() for a in art.axes)
+    # Equal aspect (circles look round) and the same limits in every panel, with nothing logged on the
+    # way (fixed limits + adjustable="datalim" make matplotlib log "Ignoring fixed x limits").
+    with caplog.at_level("WARNING"):
+        art.fig.canvas.draw()
+    assert not caplog.records
+    for a in art.axes:
+        assert a.get_aspect() == 1.0 and a.get_adjustable() == "datalim"
+        np.testing.assert_allclose(a.get_xlim(), art.axes[0].get_xlim())
+        np.testing.assert_allclose(a.get_ylim(), art.axes[0].get_ylim())
+        (x0, x1), (y0, y1) = a.get_xlim(), a.get_ylim()
+        box = a.get_window_extent()
+        np.testing.assert_allclose((y1 - y0) / (x1 - x0), box.height / box.width, rtol=1e-6)
     # (a): plain data under Theta^(0).
     assert len(art.panels[0].points) == 1
     _assert_ellipse_matches(art.panels[0].ellipses[0], snaps[0].mu[0], snaps[0].Sigma[0], 0.95)
@@ -284,8 +305,8 @@ def test_em_panels_follow_bishops_schedule(run):
 def test_em_panels_clip_the_schedule_to_a_short_run(run):
     X, snaps = run
     art = plots.em_panels(X, {"params": snaps[:4]})
-    assert art.steps == ["init", "E1", "L=1", "L=2", "L=3"]
-    assert "(last)" in art.axes[-1].get_title()
+    assert art.steps == ["init", "E1", "t=1", "t=2", "t=3"]
+    assert art.axes[-1].get_title() == "(e) $t = 3$ (after 3 EM cycles, the last recorded)"
     with pytest.raises(ValueError, match="record_params"):
         plots.em_panels(X, {"log_likelihood": [1.0]})
 
@@ -303,6 +324,41 @@ def test_loglik_trace_plots_the_values_against_t_and_flags_decreases():
     assert "decrease: not exact EM" in [t.get_text() for t in bad.legend.get_texts()]
     with pytest.raises(ValueError, match="NaN"):
         plots.loglik_trace([1.0, np.nan])
+    assert art.ax.get_title() == "log-likelihood over EM iterations"
+    assert plots.loglik_trace(vals, title="my run").ax.get_title() == "my run"
+
+
+def test_loglik_trace_keeps_the_title_and_labels_of_a_passed_in_axes():
+    # Notebook 06 titles the axes and overlays two traces: the second call must not retitle it.
+    first = plots.loglik_trace([-300.0, -250.0, -240.0], label="exact EM", title="the old-mean bug is slower EM")
+    second = plots.loglik_trace([-300.0, -280.0, -265.0], ax=first.ax, label="old-mean bug")
+    ax = first.ax
+    assert second.ax is ax and ax.get_title() == "the old-mean bug is slower EM"
+    assert [t.get_text() for t in second.legend.get_texts()] == ["exact EM", "old-mean bug"]
+    # The overlay is told apart by colour and marker.
+    assert first.line.get_color() != second.line.get_color()
+    assert first.line.get_marker() != second.line.get_marker()
+
+    fig, own = plt.subplots()
+    own.set_title("my title")
+    own.set_xlabel("EM cycle")
+    plots.loglik_trace([1.0, 2.0], ax=own)
+    assert own.get_title() == "my title" and own.get_xlabel() == "EM cycle"
+    assert "ell" in own.get_ylabel()  # an empty label is filled in
+
+    fig, bare = plt.subplots()
+    plots.loglik_trace([1.0, 2.0], ax=bare)
+    assert bare.get_title() == "log-likelihood over EM iterations"
+    plots.loglik_trace([1.0, 2.0], ax=bare, title="explicit")
+    assert bare.get_title() == "explicit"  # an explicit title is always applied
+
+
+def test_em_panels_on_shared_axes_use_an_equal_box(run):
+    X, snaps = run
+    fig, grid = plt.subplots(2, 3, sharex=True, sharey=True)
+    art = plots.em_panels(X, snaps, ax=grid)
+    fig.canvas.draw()  # adjustable="datalim" on axes sharing x and y would raise here
+    assert all(a.get_aspect() == 1.0 and a.get_adjustable() == "box" for a in art.axes)
 
 
 def test_information_criteria_marks_each_minimum():
@@ -457,7 +513,7 @@ def test_figures_read_emlabs_own_estimator_and_its_history():
     for j in range(2):
         _assert_ellipse_matches(art.ellipses[j], gm.means_[j], np.diag(gm.covariances_[j]), 0.95)
     panels = plots.em_panels(X, gm.history_)
-    assert panels.steps[:3] == ["init", "E1", "L=1"]
+    assert panels.steps[:3] == ["init", "E1", "t=1"]
     trace = plots.loglik_trace(gm.history_)
     np.testing.assert_array_equal(trace.t, np.arange(1, gm.n_iter_ + 1))
 

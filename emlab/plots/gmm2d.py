@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-# Bishop, PRML Fig. 9.8: after L = 1, 2, 5 and 20 complete EM iterations.
+# Bishop, PRML Fig. 9.8: after t = 1, 2, 5 and 20 complete EM iterations (Bishop's "L"; this course keeps
+# the letter L for the ELBO, so the panels say t).
 BISHOP_SCHEDULE = (1, 2, 5, 20)
 _GREY = (0.45, 0.45, 0.45)
 _MEAN_MARKER = "X"
@@ -520,7 +521,7 @@ class EMPanelsArtists(_ArtistsRecord):
     axes : list of Axes, one per panel
     panels : list of GMM2DArtists, one per panel
     steps : list of str
-        What each panel shows: "init", "E1" (after the first E-step) or "L=<iterations>".
+        What each panel shows: "init", "E1" (after the first E-step) or "t=<complete EM iterations>".
     legend : Legend or None
         The shared legend.
     """
@@ -553,9 +554,11 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
     """EM on 2-D data in Bishop's PRML Fig. 9.8 schedule, from recorded parameters (no fitting here).
 
     Panels: (a) the initial parameters Theta^(0) over the plain data; (b) the first E-step: points coloured
-    by W = e_step(X, Theta^(0)); then Theta^(L) after L complete iterations for L in ``iterations``
-    (default 1, 2, 5, 20), coloured, as in the book, by the responsibilities that M-step used,
-    e_step(X, Theta^(L-1)). An L beyond the recorded run is replaced by the last iteration T.
+    by W = e_step(X, Theta^(0)); then Theta^(t) after t complete EM cycles (E-step + M-step) for t in
+    ``iterations`` (default 1, 2, 5, 20; Bishop calls them L, a letter this course keeps for the ELBO),
+    coloured, as in the book, by the responsibilities that M-step used, e_step(X, Theta^(t-1)). A t
+    beyond the recorded run is replaced by the last iteration T. Every panel has the same limits (the
+    data and every ellipse drawn) and an equal aspect, so circles look round.
 
     Parameters
     ----------
@@ -566,7 +569,8 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
     iterations : sequence of int, default (1, 2, 5, 20)
     mass : float, default 0.95
     ax : array of Axes, optional
-        One per panel (2 + len(iterations) after merging repeats); by default a 2 x 3 grid.
+        One per panel (2 + len(iterations) after merging repeats); by default a 2 x 3 grid. Their limits
+        and aspect are set (``adjustable="datalim"``, or ``"box"`` for axes sharing both x and y).
     soft : bool, default True
     xlabel, ylabel : str
 
@@ -578,19 +582,21 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
     snapshots = _as_snapshots(snapshots)
     T = len(snapshots) - 1
     its = []
-    for L in iterations:
-        if int(L) < 1:
-            raise ValueError(f"iterations must be >= 1 (complete EM iterations); got {L}.")
-        L = min(int(L), T)
-        if L >= 1 and L not in its:
-            its.append(L)
-    steps = ["init", "E1"] + [f"L={L}" for L in its]
+    for t in iterations:
+        if int(t) < 1:
+            raise ValueError(f"iterations must be >= 1 (complete EM iterations); got {t}.")
+        t = min(int(t), T)
+        if t >= 1 and t not in its:
+            its.append(t)
+    steps = ["init", "E1"] + [f"t={t}" for t in its]
     n_panels = len(steps)
     if ax is None:
         ncols = 3 if n_panels > 4 else n_panels
         nrows = -(-n_panels // ncols)
-        fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4.2 * nrows + 0.6), sharex=True,
-                                 sharey=True, squeeze=False, layout="constrained")
+        # Not shared: an equal aspect with adjustable="datalim" is refused on axes sharing both x and y;
+        # identical limits (set below) line the panels up instead.
+        fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4.2 * nrows + 0.6), squeeze=False,
+                                 layout="constrained")
         axes = list(grid.ravel())
         for extra in axes[n_panels:]:
             extra.set_visible(False)
@@ -611,13 +617,24 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
             art = _panel(X, snapshots[0], e_step(X, snapshots[0]), mass, a, soft)
             label = "first E-step"
         else:
-            L = int(step[2:])
-            art = _panel(X, snapshots[L], e_step(X, snapshots[L - 1]), mass, a, soft)
-            label = f"$L = {L}$" + (" (last)" if L == T and L < max(iterations) else "")
+            t = int(step[2:])
+            art = _panel(X, snapshots[t], e_step(X, snapshots[t - 1]), mass, a, soft)
+            cycles = f"after {t} EM cycle{'s' if t > 1 else ''}"
+            label = f"$t = {t}$ ({cycles}" + (", the last recorded)" if t == T and t < max(iterations) else ")")
         a.set_title(f"({letters[p]}) {label}")
         a.set_xlabel(xlabel if a.get_subplotspec() is None or a.get_subplotspec().is_last_row() else "")
         a.set_ylabel(ylabel if a.get_subplotspec() is None or a.get_subplotspec().is_first_col() else "")
         panels.append(art)
+    # The same data limits in every panel (data and every ellipse shown), left to autoscaling: fixed limits
+    # plus adjustable="datalim" make matplotlib log "Ignoring fixed x limits" into the notebook.
+    xlim, ylim = _view_limits(X, [snapshots[0]] + [snapshots[t] for t in its], mass)
+    for a in axes:
+        a.update_datalim([(xlim[0], ylim[0]), (xlim[1], ylim[1])])
+        a.autoscale_view()
+        shared = len(a.get_shared_x_axes().get_siblings(a)) > 1 and len(a.get_shared_y_axes().get_siblings(a)) > 1
+        a.set_aspect("equal", adjustable="box" if shared else "datalim")
+        if ax is None:
+            a.label_outer()  # same limits everywhere: tick labels on the outer panels only
     k = snapshots[0].k
     leg = None
     handles = _legend_handles(k, None, True)
@@ -665,8 +682,11 @@ class TraceArtists(_ArtistsRecord):
     legend: object
 
 
+_TRACE_GID = "emlab-loglik-trace"
+
+
 def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell(\\Theta^{(t)})$",
-                 title: str = "log-likelihood over EM iterations", tol: float = 1e-9) -> TraceArtists:
+                 title: str | None = None, tol: float = 1e-9) -> TraceArtists:
     """Plot the log-likelihood l(Theta^(t)) (a total over the data, in nats) against the iteration t.
 
     Parameters
@@ -675,9 +695,15 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
         The trace, e.g. the list ``run_em`` returns (t = 0, 1, ...), or ``GaussianMixture.history_``
         (its "log_likelihood" entry, t = 1, ...).
     ax : Axes, optional
+        Draw here, e.g. to overlay a second trace: the title and axis labels the axes already has are
+        kept, and each further trace on the same axes takes the next component colour and marker.
     start : int, optional
         Iteration number of the first value: 0 for a list, 1 for a history dict unless given.
-    label, title : str
+    label : str
+        Legend entry of the trace.
+    title : str, optional
+        Set when given. Otherwise "log-likelihood over EM iterations" is used when this function makes
+        the axes or the axes passed in has no title yet.
     tol : float, default 1e-9
         A drop larger than ``tol * max(1, |l|)`` is marked as a decrease.
 
@@ -697,17 +723,26 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
         raise ValueError("values contain NaN or inf; a log-likelihood trace must be finite.")
     start = 0 if start is None else int(start)
     t = np.arange(start, start + v.size)
-    if ax is None:
+    created = ax is None
+    if created:
         _, ax = plt.subplots(layout="constrained")
-    (line,) = ax.plot(t, v, marker="o", markersize=5, color=PALETTE[0], label=label)
+    n_before = sum(line.get_gid() == _TRACE_GID for line in ax.get_lines())
+    look = {"color": PALETTE[0], "marker": "o"} if n_before == 0 else component_style(n_before)
+    (line,) = ax.plot(t, v, markersize=5, label=label, gid=_TRACE_GID, **look)
     drop = np.flatnonzero(np.diff(v) < -tol * np.maximum(1.0, np.abs(v[:-1]))) + 1
     dec = None
     if drop.size:
         dec = ax.scatter(t[drop], v[drop], marker="x", s=120, linewidths=3, color=PALETTE[3], zorder=4,
                          label="decrease: not exact EM")
-    ax.set_xlabel("iteration $t$")
-    ax.set_ylabel("$\\ell(\\Theta)$ (nats)")
-    ax.set_title(title)
+    # A caller's axes keeps its own title and labels (a notebook titles the axes, then overlays two traces).
+    if created or not ax.get_xlabel():
+        ax.set_xlabel("iteration $t$")
+    if created or not ax.get_ylabel():
+        ax.set_ylabel("$\\ell(\\Theta)$ (nats)")
+    if title is not None:
+        ax.set_title(title)
+    elif created or not ax.get_title():
+        ax.set_title("log-likelihood over EM iterations")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     leg = ax.legend(loc="lower right")
     return TraceArtists(ax=ax, line=line, t=t, values=v, decreases=dec, legend=leg)
@@ -788,7 +823,7 @@ def information_criteria(ks, bic, aic=None, ax=None,
 # Gallery (``python -m emlab.gallery OUTDIR``): the course's figures on the course's data
 # ----------------------------------------------------------------------------------------------------------
 # Bishop-like start on standardised Old Faithful: two round components off the data's main diagonal; EM
-# first stretches both along it, then separates the two clusters (converged by L = 20).
+# first stretches both along it, then separates the two clusters (converged by t = 20).
 FAITHFUL_START = {"phi": [0.5, 0.5], "mu": [[-1.5, 1.0], [1.5, -1.0]], "Sigma": [0.5 * np.eye(2)] * 2}
 
 
