@@ -29,8 +29,11 @@ def loop_em_step(X, params: GMMParams, centre_on: str = "new") -> GMMParams:
     centre_on : {'new', 'old'}, default='new'
         Which mean the covariance update is centred on. 'new' is the M-step
         (the maximiser of the lower bound); 'old' reproduces the widespread
-        tutorial bug Sigma_j = sum_i w_ij (x_i - mu_j^(t))(...)^T / N_j, which
-        is not the maximiser and can lower the likelihood.
+        tutorial bug Sigma_j = sum_i w_ij (x_i - mu_j^(t))(...)^T / N_j. That
+        Sigma_j is too large by d_j d_j^T (d_j = new mean - old mean), so the
+        step is not the maximiser of the bound: no longer exact EM. It still
+        raises the bound (a conditional step: Sigma at the old mean, then mu),
+        so l does not fall, but the run is slower.
 
     Returns
     -------
