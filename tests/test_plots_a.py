@@ -446,7 +446,20 @@ def test_em_bound_touches_and_stays_below(start_1d):
     texts = _legend_texts(out.legend)
     assert texts[0] == r"$\ell(\theta)$" and len(texts) == 6
     assert out.ax.get_xlabel().startswith(r"$\theta = \mu_{1}$")
+    # the gap box names l - L (KL only comes in notebook 04), has an opaque background and points at the gap
+    gap = out.l_next - out.bound_at_next
+    assert out.gap_text.get_text() == rf"gap $\ell - \mathcal{{L}}$ at $\theta_{{t+1}}$: {gap:.2f}"
+    assert out.gap_text.get_bbox_patch().get_alpha() == 1.0
+    assert out.gap_text.xy == pytest.approx((out.theta_next, 0.5 * (out.l_next + out.bound_at_next)))
     _render_png(out.fig)
+    # it sits clear of every curve: no drawn point of l or the bounds falls inside the box
+    out.fig.canvas.draw()  # lay out at the figure's own dpi, the one transData uses
+    box = out.gap_text.get_bbox_patch().get_window_extent()
+    for key in ("l", "bound", "next_bound"):
+        pts = out.ax.transData.transform(out.lines[key].get_xydata())
+        assert box.count_contains(pts) == 0, key
+    kl = plots.em_bound(x, theta0, gap_label="KL = {gap:.3f}")
+    assert kl.gap_text.get_text() == f"KL = {gap:.3f}"
 
 
 def test_em_bound_curves_match_core(start_1d):
@@ -529,9 +542,19 @@ def test_elbo_kl_stacks_to_l(history_1d):
         r"$\ell(\Theta)$ = ELBO + KL",
         "after E-step: KL = 0",
         "after M-step: KL gap opens",
-        r"ELBO $\mathcal{L}(q,\Theta)$",
+        r"ELBO $\mathcal{L}(q,\Theta)$ after an E-step",
+        r"ELBO $\mathcal{L}(q,\Theta)$ after an M-step",
         r"KL$(q\,\|\,p(z\,|\,x;\Theta))$",
     ]
+    # the two ELBO legend swatches have the two shades the bars are drawn in
+    e_patch, m_patch = out.legend.legend_handles[3:5]
+    assert e_patch.get_facecolor() == out.elbo_bars.patches[0].get_facecolor()
+    assert m_patch.get_facecolor() == out.elbo_bars.patches[1].get_facecolor()
+    assert e_patch.get_facecolor() != m_patch.get_facecolor()
+    # the cut axis: bars start at a round value below the lowest ELBO, and the y label names it
+    assert out.baseline < out.elbo.min() and out.baseline == round(out.baseline, -1)
+    assert out.ax.get_ylim()[0] == out.baseline
+    assert f"bars start at {out.baseline:g}, not at 0" in out.ax.get_ylabel()
     _render_png(out.fig)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from scipy.special import logsumexp
 
 from ..core import as_data, e_step, elbo, log_joint, log_likelihood
@@ -15,7 +16,7 @@ from ..params import GMMParams
 from ..style import PALETTE
 from .density import _axes, _no_address_repr
 
-__all__ = ["em_bound", "elbo_kl", "EMBoundArtists", "ELBOKLArtists", "HISTORY_KEYS", "GALLERY"]
+__all__ = ["em_bound", "elbo_kl", "EMBoundArtists", "ELBOKLArtists", "HISTORY_KEYS", "GAP_LABEL", "GALLERY"]
 
 HISTORY_KEYS = ("log_likelihood", "elbo_after_e", "elbo_after_m", "kl_after_m")
 
@@ -48,6 +49,8 @@ class EMBoundArtists:
     lines : dict of Line2D
         ``"l"``, ``"bound"``, ``"next_bound"`` curves; ``"touch_t"``, ``"bound_max"``, ``"touch_next"`` markers.
     legend : Legend
+    gap_text : Annotation or None
+        The box naming the gap at theta_next (None when there is no gap to show).
     """
 
     fig: plt.Figure
@@ -63,6 +66,7 @@ class EMBoundArtists:
     bound_at_next: float
     lines: dict
     legend: object
+    gap_text: object = None
 
     _repr_fields = ("theta_t", "theta_next", "l_t", "bound_at_next", "l_next")
     __repr__ = _no_address_repr
@@ -87,7 +91,10 @@ def _with_mean(params: GMMParams, j: int, d: int, value: float) -> GMMParams:
     return GMMParams(phi=params.phi, mu=mu, Sigma=params.Sigma)
 
 
-def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None):
+GAP_LABEL = r"gap $\ell - \mathcal{{L}}$ at $\theta_{{t+1}}$: {gap:.2f}"
+
+
+def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None, gap_label=GAP_LABEL):
     """The EM picture along a 1-D slice of Theta: l(theta), the bound touching it, the M-step, the next bound.
 
     Only the mean mu_j[d] varies (theta); every other parameter stays at Theta^(t) = ``params``. The
@@ -108,6 +115,10 @@ def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None):
         Values of theta to draw; default: around theta_t and theta_next, wide enough to show both.
     ax : matplotlib Axes, optional
     title : str, optional
+    gap_label : str, default ``GAP_LABEL``
+        Text of the box naming the gap l(theta_next) - B_t(theta_next); ``{gap}`` is replaced by its value
+        (a format field, so write ``{gap:.2f}``, and double any other braces). Notebook 04, which names
+        the gap a KL divergence, may pass ``"KL gap at $\\theta_{{t+1}}$: {gap:.2f}"``.
 
     Returns
     -------
@@ -209,14 +220,20 @@ def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None):
             "", xy=(theta_next, l_next), xytext=(theta_next, bound_at_next),
             arrowprops={"arrowstyle": "<->", "color": PALETTE[5], "linewidth": 1.8, "shrinkA": 0, "shrinkB": 0},
         )  # fmt: skip
-        # Label below-outside the step (away from theta_t), where only the falling bounds pass.
-        right = theta_next >= theta_t
-        ax.annotate(
-            f"gap at $\\theta_{{t+1}}$:\nKL = {l_next - bound_at_next:.2f}", (theta_next, bound_at_next),
-            xytext=(16 if right else -16, -22), textcoords="offset points", va="top",
-            ha="left" if right else "right", fontsize=12, color="black",
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": PALETTE[5], "alpha": 0.9},
+        # The label sits in the empty band under the legend, on the far side of theta_t from the step
+        # (the bounds there have already fallen below l), with an arrow to the gap; opaque so no curve
+        # runs through the text.
+        gap = l_next - bound_at_next
+        left_step = theta_next < theta_t
+        gap_text = ax.annotate(
+            gap_label.format(gap=gap), xy=(theta_next, 0.5 * (l_next + bound_at_next)),
+            xytext=(0.98 if left_step else 0.02, 0.66), textcoords="axes fraction", va="top",
+            ha="right" if left_step else "left", fontsize=12, color="black", zorder=8,
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[5], "alpha": 1.0},
+            arrowprops={"arrowstyle": "-", "color": PALETTE[5], "linewidth": 1.0, "shrinkA": 0, "shrinkB": 4},
         )  # fmt: skip
+    else:
+        gap_text = None
     ax.set_xlabel(rf"$\theta = {name}$ (other parameters fixed at $\Theta^{{(t)}}$)")
     ax.set_ylabel(r"$\ell(\theta)$ and its lower bounds (nats)")
     ax.set_title(title if title is not None else rf"EM along ${name}$: the bound touches, the M-step climbs it")
@@ -224,6 +241,7 @@ def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None):
     return EMBoundArtists(
         fig=fig, ax=ax, theta=theta, l=l_curve, bound=bound, next_bound=next_bound, theta_t=theta_t,
         theta_next=theta_next, l_t=l_t, l_next=l_next, bound_at_next=bound_at_next, lines=lines, legend=legend,
+        gap_text=gap_text,
     )  # fmt: skip
 
 
@@ -246,7 +264,8 @@ class ELBOKLArtists:
     elbo, kl, l : ndarray
         ELBO L(q, Theta), KL(q || p(z|x; Theta)) and l(Theta) at each position (KL = 0 after an E-step).
     baseline : float
-        Where the ELBO bars start (the bottom of the axes).
+        Where the ELBO bars start (the bottom of the axes): a round value just below the lowest ELBO,
+        named in the y label (the axis is cut; the bars do not start at 0).
     elbo_bars, kl_bars : BarContainer
         One bar per position; each KL bar is stacked on its ELBO bar and ends at l.
     l_line : Line2D
@@ -343,7 +362,12 @@ def elbo_kl(history, ax=None, iterations=None, title=None):
     fig, ax = _axes(ax)
     span = float(l_v.max() - elbo_v.min())
     span = span if span > 0 else max(1.0, abs(float(l_v.max())) * 1e-3)
-    baseline = float(elbo_v.min()) - 0.15 * span
+    # The bars cannot start at 0 (l is hundreds of nats below it and the steps are a few nats), so the
+    # axis is cut: they start at a round value just below the lowest ELBO, l(Theta^(first-1)), and the
+    # y label says so.
+    raw = float(elbo_v.min()) - 0.15 * span
+    unit = 10.0 ** np.floor(np.log10(0.15 * span))
+    baseline = float(np.floor(raw / unit) * unit)
     width = 0.4
     alphas = np.where(is_m, 1.0, 0.55)
     e_col = np.array([(*PALETTE[0], a) for a in alphas])
@@ -359,7 +383,7 @@ def elbo_kl(history, ax=None, iterations=None, title=None):
     (m_markers,) = ax.plot(steps[is_m], l_v[is_m], linestyle="none", marker="s", markersize=9,
                            color=PALETTE[1], markeredgecolor="black", zorder=6,
                            label="after M-step: KL gap opens")  # fmt: skip
-    ax.set_ylim(baseline, float(l_v.max()) + 0.35 * span)  # head-room for the legend
+    ax.set_ylim(baseline, float(l_v.max()) + 0.5 * span)  # head-room for the three-row legend
     ax.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)
     if t.size <= 10:
         ax.set_xticks(steps, [f"{'M' if m else 'E'}{tt}" for m, tt in zip(is_m, np.repeat(t, 2), strict=True)])
@@ -369,13 +393,21 @@ def elbo_kl(history, ax=None, iterations=None, title=None):
         ax.set_xticks(t[::every])
         ax.set_xlabel(r"EM iteration $t$ (E-step at $t-\frac{1}{2}$, M-step at $t$)")
     ax.tick_params(axis="x", labelsize=12)
-    ax.set_ylabel("nats (totals over the data)")
+    ax.set_ylabel(f"nats, totals over the data\n(axis cut: bars start at {baseline:g}, not at 0)")
     ax.grid(axis="x", visible=False)
     if title is None:
         shown = f"iterations {first}-{last} of {T}" if (first, last) != (1, T) else f"{T} iterations"
         title = rf"$\ell(\Theta) = \mathcal{{L}}(q,\Theta) + $ KL, over EM ({shown})"
     ax.set_title(title)
-    legend = ax.legend(loc="upper center", ncols=2, fontsize=11)
+    # One ELBO container, two shades: give each shade its own legend entry.
+    handles = [
+        l_line, e_markers, m_markers,
+        Patch(facecolor=e_col[0], edgecolor=PALETTE[0], label=r"ELBO $\mathcal{L}(q,\Theta)$ after an E-step"),
+        Patch(facecolor=(*PALETTE[0], 1.0), edgecolor=PALETTE[0],
+              label=r"ELBO $\mathcal{L}(q,\Theta)$ after an M-step"),
+        kl_bars,
+    ]  # fmt: skip
+    legend = ax.legend(handles=handles, loc="upper center", ncols=2, fontsize=11)
     return ELBOKLArtists(
         fig=fig, ax=ax, steps=steps, is_m_step=is_m, elbo=elbo_v, kl=kl_v, l=l_v, baseline=baseline,
         elbo_bars=elbo_bars, kl_bars=kl_bars, l_line=l_line, e_markers=e_markers, m_markers=m_markers,
