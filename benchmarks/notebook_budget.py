@@ -41,7 +41,8 @@ def measure(path: Path) -> tuple[float, float, int, float]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").rglob("[0-9]*.ipynb"))
+    found = sorted((ROOT / "notebooks").rglob("[0-9]*.ipynb"))
+    paths = [Path(a) for a in argv] or [p for p in found if ".ipynb_checkpoints" not in p.parts]
     print(f"{'notebook':58s} {'total s':>8s} {'slowest cell s':>15s} {'peak MB':>8s}")
     worst_cell, worst_mem = 0.0, 0.0
     for path in paths:
