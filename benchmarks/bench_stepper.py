@@ -24,7 +24,6 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from emlab import GMMParams, e_step, m_step, plots  # noqa: E402
-from emlab.plots.gmm2d import single_blas_thread  # noqa: E402
 from emlab.style import use_style  # noqa: E402
 
 
@@ -35,9 +34,8 @@ def snapshots(m: int, T: int, seed: int = 0):
         rng.multivariate_normal([0.8, 0.6], [[0.3, 0.1], [0.1, 0.25]], m - m // 3),
     ])
     snaps = [GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)]
-    with single_blas_thread():
-        for _ in range(T):
-            snaps.append(m_step(X, e_step(X, snaps[-1])))
+    for _ in range(T):
+        snaps.append(m_step(X, e_step(X, snaps[-1])))
     return X, snaps
 
 

@@ -70,7 +70,6 @@ def render(outdir, names=None, dpi: float = 100, verbose: bool = False) -> list[
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from .plots.gmm2d import single_blas_thread
     from .style import course_style
 
     registry = collect()
@@ -83,7 +82,7 @@ def render(outdir, names=None, dpi: float = 100, verbose: bool = False) -> list[
     written = []
     for name in names:
         start = time.perf_counter()
-        with course_style(), single_blas_thread():
+        with course_style():
             fig = registry[name]()
             if not isinstance(fig, Figure):
                 raise ValueError(f"GALLERY[{name!r}] returned {type(fig).__name__}, not a matplotlib Figure.")

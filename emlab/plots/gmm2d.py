@@ -8,7 +8,6 @@ with :func:`emlab.e_step` when they are not given.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -35,7 +34,6 @@ __all__ = [
     "loglik_trace",
     "information_criteria",
     "mixture_arrays",
-    "single_blas_thread",
     "faithful_em_run",
 ]
 
@@ -122,20 +120,6 @@ def mixture_arrays(params, covariance_type: str = "full"):
         if phi.shape != (k,):
             raise ValueError(f"weights must have shape ({k},) to match the means; got {phi.shape}.")
     return phi, mu, Sigma
-
-
-def single_blas_thread():
-    """Context manager limiting BLAS to one thread (a no-op without threadpoolctl).
-
-    numpy and scipy each load their own OpenBLAS; with several threads, alternating small numpy and
-    scipy.linalg calls (as every E-step does) costs ~20 ms per switch on a 2-core machine, which makes a
-    small E-step 5-10x slower. Precomputing a replay under one thread keeps it fast.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # threadpoolctl ships with scikit-learn; without it, run as configured
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _check_mass(mass: float) -> float:
@@ -839,9 +823,8 @@ def faithful_em_run(T: int = 20):
 
     Xs, _, _ = datasets.standardize(datasets.load_faithful())
     snaps = [GMMParams(**FAITHFUL_START)]
-    with single_blas_thread():
-        for _ in range(T):
-            snaps.append(m_step(Xs, e_step(Xs, snaps[-1])))
+    for _ in range(T):
+        snaps.append(m_step(Xs, e_step(Xs, snaps[-1])))
     Xs.setflags(write=False)  # cached and shared between figures
     return Xs, tuple(snaps)
 
@@ -852,8 +835,7 @@ def _two_clusters_fit():
 
     X, _ = datasets.two_clusters_2d(seed=0)
     start = GMMParams(phi=[0.5, 0.5], mu=[[5.0, 5.0], [15.0, 5.0]], Sigma=[20.0 * np.eye(2)] * 2)
-    with single_blas_thread():
-        params, _ = run_em(X, start, max_iter=100, tol=1e-8)
+    params, _ = run_em(X, start, max_iter=100, tol=1e-8)
     return X, start, params
 
 
@@ -919,9 +901,8 @@ def _gallery_information_criteria():
         # Deterministic start: k points spread along the data's main direction, shared covariance.
         idx = order[((np.arange(k) + 0.5) / k * m).astype(int)]
         start = GMMParams(phi=np.full(k, 1.0 / k), mu=X[idx], Sigma=[np.cov(X.T)] * k)
-        with single_blas_thread():
-            params, _ = run_em(X, start, max_iter=300, tol=1e-6, reg_covar=1e-6)
-            l = log_likelihood(X, params)
+        params, _ = run_em(X, start, max_iter=300, tol=1e-6, reg_covar=1e-6)
+        l = log_likelihood(X, params)
         p = (k - 1) + k * n + k * n * (n + 1) // 2
         bic.append(-2 * l + p * np.log(m))
         aic.append(-2 * l + 2 * p)

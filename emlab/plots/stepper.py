@@ -37,7 +37,6 @@ from .gmm2d import (
     _view_limits,
     gmm_2d,
     loglik_trace,
-    single_blas_thread,
 )
 
 __all__ = ["EMStepper", "EMAnimation", "StaticArtists", "em_stepper", "em_animation", "em_static"]
@@ -112,16 +111,13 @@ class EMStepper:
         self.image_format = image_format
         self.X = as_data(X)
         self.snapshots = _as_snapshots(snapshots)
-        with single_blas_thread():
-            self.loglik = _loglik(self.X, self.snapshots, loglik)
+        self.loglik = _loglik(self.X, self.snapshots, loglik)
         self.states = _states(len(self.snapshots) - 1, half_steps)
         self.mass, self.soft, self.half_steps = mass, soft, half_steps
         self.labels = (xlabel, ylabel)
         self.dpi = dpi
-        # Every responsibility matrix up front (one BLAS thread: see single_blas_thread), so a step
-        # only moves artists and never waits for an E-step.
-        with single_blas_thread():
-            self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
+        # Every responsibility matrix up front, so a step only moves artists and never waits for an E-step.
+        self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
         self._widget = None
         self._static_png = None
         self._background = None
@@ -499,8 +495,7 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
     X = as_data(X)
     snapshots = _as_snapshots(snapshots)
     T = len(snapshots) - 1
-    with single_blas_thread():
-        loglik = _loglik(X, snapshots, loglik)
+    loglik = _loglik(X, snapshots, loglik)
     if iterations is None:
         iterations = (0, 1, 2, 5, T)
     its = []
