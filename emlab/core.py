@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp, rel_entr
 
+from .history import HistoryRecorder
 from .params import GMMParams
 
 __all__ = [
@@ -240,26 +241,45 @@ def kl_divergence(q, p) -> float:
     return float(rel_entr(q, p).sum())
 
 
-def run_em(X, params: GMMParams, max_iter: int = 100, tol: float = 1e-6, reg_covar: float = 0.0):
+def run_em(X, params: GMMParams, max_iter: int = 100, tol: float = 1e-6, reg_covar: float = 0.0,
+           record_params: bool = False):
     """Run EM from ``params`` until l changes by less than ``tol`` (or ``max_iter`` steps).
 
     The textbook loop: E-step, M-step, recompute l(Theta). The stopping rule
     is two-sided, |l_new - l_old| < tol, although EM guarantees l_new >= l_old.
 
+    Parameters
+    ----------
+    X : array-like of shape (m, n) or (m,)
+    params : GMMParams
+        The start Theta^(0).
+    max_iter : int, default 100
+    tol : float, default 1e-6
+        Tolerance on the change of the total log-likelihood l.
+    reg_covar : float, default 0.0
+        Ridge passed to :func:`m_step`.
+    record_params : bool, default False
+        Keep every iterate Theta^(0..T) in ``history["params"]``.
+
     Returns
     -------
     params : GMMParams
         The final parameters.
-    history : list of float
-        l(Theta^(t)) for t = 0 (the start) to the last iteration.
+    history : EMHistory
+        The record of the run, with the keys of ``GaussianMixture.history_`` (see
+        :mod:`emlab.history`); ``history.trace`` is l(Theta^(0)), ..., l(Theta^(T)).
     """
     X = as_data(X, params.n)
     if max_iter < 1 or tol < 0:
         raise ValueError("max_iter must be >= 1 and tol >= 0.")
-    history = [log_likelihood(X, params)]
+    recorder = HistoryRecorder(params if record_params else None)
+    log_lik = log_likelihood(X, params)
     for _ in range(max_iter):
-        params = m_step(X, e_step(X, params), reg_covar=reg_covar)
-        history.append(log_likelihood(X, params))
-        if abs(history[-1] - history[-2]) < tol:
+        W = e_step(X, params)
+        new = m_step(X, W, reg_covar=reg_covar)
+        recorder.m_step_done(log_lik, elbo(X, W, new), new)
+        params, log_lik_old, log_lik = new, log_lik, log_likelihood(X, new)
+        recorder.likelihood_known(log_lik)
+        if abs(log_lik - log_lik_old) < tol:
             break
-    return params, history
+    return params, recorder.result()

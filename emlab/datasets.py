@@ -12,6 +12,7 @@ from importlib import resources
 
 import numpy as np
 
+from ._validation import check_random_state, is_int
 from .core import as_data
 from .params import GMMParams
 
@@ -28,14 +29,12 @@ FAITHFUL_COLUMNS = ("eruptions", "waiting")
 
 
 def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)):
+    if not (is_int(seed) or isinstance(seed, np.random.Generator)):
         raise ValueError(
             f"seed must be an int (or a numpy Generator); got {seed!r}. Pass an int such as seed=0 so the "
             "data are reproducible."
         )
-    return np.random.default_rng(int(seed))
+    return check_random_state(seed)
 
 
 def two_gaussians_1d(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

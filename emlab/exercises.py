@@ -59,6 +59,7 @@ from .core import kl_divergence as _ref_kl
 from .core import log_joint as _ref_log_joint
 from .core import log_likelihood as _ref_log_likelihood
 from .core import m_step as _ref_m_step
+from .covariance import n_parameters
 from .params import GMMParams
 
 __all__ = [
@@ -447,15 +448,10 @@ def _log_jensen_gap(x, p) -> float:
     return float(np.log(np.sum(p * x)) - np.sum(p[support] * np.log(x[support])))
 
 
-def _n_free_params(k: int, n: int) -> int:
-    """Free parameters of a full-covariance GMM: (k-1) weights, k n means, k n(n+1)/2 covariances."""
-    return (k - 1) + k * n + k * n * (n + 1) // 2
-
-
 def _bic(X, params: GMMParams) -> float:
     """BIC = -2 l(Theta) + p ln m, with l the total log-likelihood."""
     m = np.asarray(X).shape[0]
-    return -2.0 * _ref_log_likelihood(X, params) + _n_free_params(params.k, params.n) * np.log(m)
+    return -2.0 * _ref_log_likelihood(X, params) + n_parameters(params.k, params.n) * np.log(m)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1466,7 +1462,7 @@ def check_bic(fn) -> CheckResult:
                 )
             m = X.shape[0]
             k, n = params.k, params.n
-            p = _n_free_params(k, n)
+            p = n_parameters(k, n)
             ll = _ref_log_likelihood(X, params)
             variants = [
                 (

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 import sys
 import warnings
 from time import perf_counter
@@ -24,11 +23,12 @@ import numpy as np
 
 from . import _engine
 from ._kmeans import kmeans_labels, kmeans_plusplus_indices
+from ._validation import check_random_state, is_int, is_real, valid_random_state
+from .covariance import check_covariance_type, expand_covariances, n_parameters
 from .params import GMMParams
 
 __all__ = ["BaseMixture", "ConvergenceWarning", "GaussianMixture", "NotFittedError"]
 
-_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -62,44 +62,6 @@ def _with_sklearn_twin(cls, name: str):
         twin = type(name, (cls, getattr(sk, name)), {"__module__": cls.__module__, "__doc__": cls.__doc__})
         _sklearn_twins[name] = twin
     return twin
-
-
-def _check_random_state(seed) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from None, an int, or a ``RandomState``/``Generator``.
-
-    An int seeds a fresh Generator (fast to build, unlike ``RandomState``), so
-    fits are reproducible; a ``RandomState`` is drawn from, as scikit-learn
-    does, so repeated fits with the same instance differ.
-    """
-    if seed is None or seed is np.random:
-        return np.random.default_rng()
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
-    if isinstance(seed, np.random.RandomState):
-        return np.random.default_rng(seed.randint(2**31 - 1))
-    if isinstance(seed, np.random.Generator):
-        return seed
-    raise ValueError(
-        f"random_state must be None, an int, a numpy.random.RandomState or a Generator; got {seed!r}. "
-        "Pass an int (for example random_state=0) for reproducible fits."
-    )
-
-
-def _valid_random_state(seed) -> bool:
-    return (
-        seed is None
-        or seed is np.random
-        or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))
-        or isinstance(seed, (np.random.RandomState, np.random.Generator))
-    )
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class BaseMixture:
@@ -252,18 +214,18 @@ class BaseMixture:
 
     def _check_common_parameters(self):
         checks = [
-            ("n_components", _is_int(self.n_components) and self.n_components >= 1, "an int >= 1"),
-            ("tol", _is_real(self.tol) and self.tol >= 0 and math.isfinite(self.tol), "a finite float >= 0"),
+            ("n_components", is_int(self.n_components) and self.n_components >= 1, "an int >= 1"),
+            ("tol", is_real(self.tol) and self.tol >= 0 and math.isfinite(self.tol), "a finite float >= 0"),
             (
                 "reg_covar",
-                _is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar),
+                is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar),
                 "a finite float >= 0",
             ),
-            ("max_iter", _is_int(self.max_iter) and self.max_iter >= 0, "an int >= 0"),
-            ("n_init", _is_int(self.n_init) and self.n_init >= 1, "an int >= 1"),
+            ("max_iter", is_int(self.max_iter) and self.max_iter >= 0, "an int >= 0"),
+            ("n_init", is_int(self.n_init) and self.n_init >= 1, "an int >= 1"),
             ("warm_start", isinstance(self.warm_start, (bool, np.bool_)), "True or False"),
-            ("verbose", _is_int(self.verbose) or isinstance(self.verbose, bool), "an int"),
-            ("verbose_interval", _is_int(self.verbose_interval) and self.verbose_interval >= 1, "an int >= 1"),
+            ("verbose", is_int(self.verbose) or isinstance(self.verbose, bool), "an int"),
+            ("verbose_interval", is_int(self.verbose_interval) and self.verbose_interval >= 1, "an int >= 1"),
             ("record_params", isinstance(self.record_params, (bool, np.bool_)), "True or False"),
             ("callback", self.callback is None or callable(self.callback), "None or a callable"),
         ]
@@ -274,8 +236,8 @@ class BaseMixture:
             raise ValueError(
                 f"Unknown init_params {self.init_params!r}; use one of {', '.join(map(repr, _INIT_PARAMS))}."
             )
-        if not _valid_random_state(self.random_state):
-            _check_random_state(self.random_state)  # raises the explanatory error
+        if not valid_random_state(self.random_state):
+            check_random_state(self.random_state)  # raises the explanatory error
 
     # -- the EM driver ---------------------------------------------------------------------------
 
@@ -336,7 +298,7 @@ class BaseMixture:
                 f"{X.shape[1]} features. Set warm_start=False to start afresh."
             )
         n_init = self.n_init if do_init else 1
-        random_state = _check_random_state(self.random_state)
+        random_state = check_random_state(self.random_state)
         design = self._make_design(X)
 
         best = None
@@ -715,11 +677,7 @@ class GaussianMixture(BaseMixture):
 
     def _check_parameters(self, X):
         """Validate covariance_type and the *_init arrays; return the arrays (self is not modified)."""
-        if self.covariance_type not in _COVARIANCE_TYPES:
-            raise ValueError(
-                f"Unknown covariance_type {self.covariance_type!r}; use one of "
-                f"{', '.join(map(repr, _COVARIANCE_TYPES))}."
-            )
+        check_covariance_type(self.covariance_type)
         k, n = self.n_components, X.shape[1]
         weights = means = precisions = None
         if self.weights_init is not None:
@@ -862,7 +820,7 @@ class GaussianMixture(BaseMixture):
     def _as_params(self, state, shift) -> GMMParams:
         weights, means, cov, _ = state
         return GMMParams(
-            phi=weights, mu=means + shift, Sigma=_full_covariances(cov, self.covariance_type, *means.shape)
+            phi=weights, mu=means + shift, Sigma=expand_covariances(cov, self.covariance_type, *means.shape)
         )
 
     # -- public extras ---------------------------------------------------------------------------
@@ -873,19 +831,13 @@ class GaussianMixture(BaseMixture):
         self._check_is_fitted()
         k, n = self.means_.shape
         return GMMParams(
-            phi=self.weights_, mu=self.means_, Sigma=_full_covariances(self.covariances_, self.covariance_type, k, n)
+            phi=self.weights_, mu=self.means_, Sigma=expand_covariances(self.covariances_, self.covariance_type, k, n)
         )
 
     def _n_parameters(self) -> int:
         """Number of free parameters: (k - 1) weights, k n means, and the covariance entries."""
         k, n = self.means_.shape
-        cov_params = {
-            "full": k * n * (n + 1) / 2.0,
-            "diag": k * n,
-            "tied": n * (n + 1) / 2.0,
-            "spherical": k,
-        }[self.covariance_type]
-        return int(cov_params + n * k + k - 1)
+        return n_parameters(k, n, self.covariance_type)
 
     def bic(self, X):
         """Bayesian information criterion -2 l(Theta) + p ln m on X (lower is better).
@@ -929,11 +881,11 @@ class GaussianMixture(BaseMixture):
             The component of each sample.
         """
         self._check_is_fitted()
-        if not _is_int(n_samples) or n_samples < 1:
+        if not is_int(n_samples) or n_samples < 1:
             raise ValueError(
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least one sample."
             )
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         n_features = self.means_.shape[1]
         counts = rng.multinomial(n_samples, self.weights_)
         if self.covariance_type == "full":
@@ -968,14 +920,3 @@ def _from_precisions(precisions, covariance_type):
             return cov[0], np.ascontiguousarray(U[0])
         return cov, np.ascontiguousarray(U)
     return 1.0 / precisions, np.sqrt(precisions)
-
-
-def _full_covariances(cov, covariance_type, k, n):
-    """Covariances of any covariance_type expanded to shape (k, n, n)."""
-    if covariance_type == "full":
-        return np.asarray(cov)
-    if covariance_type == "tied":
-        return np.broadcast_to(cov, (k, n, n)).copy()
-    if covariance_type == "diag":
-        return cov[:, :, None] * np.eye(n)
-    return cov[:, None, None] * np.eye(n)

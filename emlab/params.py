@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["GMMParams"]
+from .covariance import expand_covariances
+
+__all__ = ["GMMParams", "SIMPLEX_TOL", "mixture_arrays"]
 
 # Tolerance for "phi sums to one" and "Sigma is symmetric": loose enough for
 # round-off from an M-step, tight enough to catch a real mistake.
-_SIMPLEX_TOL = 1e-8
+SIMPLEX_TOL = 1e-8
 _SYMMETRY_RTOL = 1e-8
 
 
@@ -69,7 +71,7 @@ class GMMParams:
                 raise ValueError(f"{name} contains NaN or inf; every parameter must be finite.")
         if np.any(phi < 0):
             raise ValueError(f"phi must be non-negative (phi is a probability vector); got min phi = {phi.min():.3g}.")
-        if abs(phi.sum() - 1.0) > _SIMPLEX_TOL:
+        if abs(phi.sum() - 1.0) > SIMPLEX_TOL:
             raise ValueError(
                 f"phi must sum to 1 (it is a distribution over the k components); got sum = {phi.sum():.12g}. "
                 "Divide phi by its sum."
@@ -114,3 +116,52 @@ class GMMParams:
             f"GMMParams(k={self.k}, n={self.n},\n"
             f"  phi={fmt(self.phi, 6)},\n  mu={fmt(self.mu, 5)},\n  Sigma={fmt(self.Sigma, 8)})"
         )
+
+
+def mixture_arrays(params, covariance_type: str = "full"):
+    """Read mixture parameters from any of the forms the plotting functions accept.
+
+    Parameters
+    ----------
+    params : GMMParams, fitted GaussianMixture, or tuple
+        - :class:`~emlab.params.GMMParams` (full covariances);
+        - a fitted emlab or scikit-learn ``GaussianMixture``: anything with ``means_`` and ``covariances_``
+          (its own ``covariance_type`` attribute wins over the argument; ``weights_`` is read if present);
+        - a tuple ``(means, covariances)`` or ``(weights, means, covariances)`` read with ``covariance_type``.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+        Shape convention of the covariances when ``params`` does not say it itself.
+
+    Returns
+    -------
+    phi : ndarray of shape (k,) or None
+        Mixing weights, None when ``params`` carries none.
+    mu : ndarray of shape (k, n)
+    Sigma : ndarray of shape (k, n, n)
+        Full covariance matrices.
+    """
+    if isinstance(params, GMMParams):
+        return np.asarray(params.phi), np.asarray(params.mu), np.asarray(params.Sigma)
+    if hasattr(params, "covariances_") or hasattr(params, "means_"):
+        if not (hasattr(params, "means_") and hasattr(params, "covariances_")):
+            raise ValueError("the GaussianMixture is not fitted (no means_/covariances_): call fit(X) first.")
+        covariance_type = getattr(params, "covariance_type", covariance_type)
+        phi, mu, cov = getattr(params, "weights_", None), params.means_, params.covariances_
+    elif hasattr(params, "fit") and hasattr(params, "covariance_type"):
+        raise ValueError("the GaussianMixture is not fitted (no means_/covariances_): call fit(X) first.")
+    elif isinstance(params, tuple | list) and len(params) in (2, 3):
+        phi, mu, cov = (None, *params) if len(params) == 2 else params
+    else:
+        raise ValueError(
+            "params must be a GMMParams, a fitted GaussianMixture (means_, covariances_) or a tuple "
+            f"(means, covariances); got {type(params).__name__}."
+        )
+    mu = np.asarray(mu, dtype=float)
+    if mu.ndim != 2:
+        raise ValueError(f"means must have shape (k, n); got {mu.shape}.")
+    k, n = mu.shape
+    Sigma = expand_covariances(cov, covariance_type, k, n)
+    if phi is not None:
+        phi = np.asarray(phi, dtype=float)
+        if phi.shape != (k,):
+            raise ValueError(f"weights must have shape ({k},) to match the means; got {phi.shape}.")
+    return phi, mu, Sigma

@@ -268,8 +268,13 @@ def test_run_em_is_monotone_and_recovers_the_1d_example(rng):
     x = np.r_[rng.normal(1, 1, 100), rng.normal(10, 1, 100)]
     start = GMMParams(phi=[0.5, 0.5], mu=[0.0, 2.0], Sigma=[4.0, 4.0])
     p, history = run_em(x, start, max_iter=200, tol=1e-10)
-    assert np.all(np.diff(history) >= -1e-9)
-    assert abs(history[-1] - history[-2]) < 1e-10
+    trace = history.trace
+    assert len(trace) == history.n_iter + 1
+    assert np.all(np.diff(trace) >= -1e-9)
+    assert abs(trace[-1] - trace[-2]) < 1e-10
+    np.testing.assert_allclose(history["elbo_after_e"], trace[:-1])  # the E-step makes the bound tight
+    assert np.all(history["kl_after_m"] >= 0)
+    np.testing.assert_allclose(history["log_likelihood"] - history["kl_after_m"], history["elbo_after_m"])
     order = np.argsort(p.mu[:, 0])
     np.testing.assert_allclose(p.mu[order, 0], [1.0, 10.0], atol=0.35)
     np.testing.assert_allclose(p.phi[order], [0.5, 0.5], atol=0.01)

@@ -12,13 +12,13 @@ from matplotlib.patches import Patch
 from scipy.special import logsumexp
 
 from ..core import as_data, e_step, elbo, log_joint, log_likelihood
+from ..history import HISTORY_KEYS
 from ..params import GMMParams
 from ..style import PALETTE
 from .density import _axes, _no_address_repr
 
 __all__ = ["em_bound", "elbo_kl", "EMBoundArtists", "ELBOKLArtists", "HISTORY_KEYS", "GAP_LABEL", "GALLERY"]
 
-HISTORY_KEYS = ("log_likelihood", "elbo_after_e", "elbo_after_m", "kl_after_m")
 
 
 # ---------------------------------------------------------------------------------------------- em_bound

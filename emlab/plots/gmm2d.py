@@ -19,7 +19,8 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import chi2
 
 from ..core import as_data, e_step
-from ..params import GMMParams
+from ..covariance import n_parameters
+from ..params import GMMParams, mixture_arrays
 from ..style import PALETTE, component_style
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "faithful_em_run",
 ]
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # Bishop, PRML Fig. 9.8: after t = 1, 2, 5 and 20 complete EM iterations (Bishop's "L"; this course keeps
 # the letter L for the ELBO, so the panels say t).
 BISHOP_SCHEDULE = (1, 2, 5, 20)
@@ -48,80 +48,6 @@ _MEAN_MARKER = "X"
 # ----------------------------------------------------------------------------------------------------------
 # Parameters in, arrays out
 # ----------------------------------------------------------------------------------------------------------
-def _expand_covariances(covariances, covariance_type: str, k: int, n: int) -> np.ndarray:
-    """Covariances in scikit-learn's per-type shapes -> full matrices of shape (k, n, n)."""
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}; got {covariance_type!r}.")
-    C = np.asarray(covariances, dtype=float)
-    expected = {"full": (k, n, n), "tied": (n, n), "diag": (k, n), "spherical": (k,)}[covariance_type]
-    if C.shape != expected:
-        raise ValueError(
-            f"covariances of type {covariance_type!r} must have shape {expected} for k = {k}, n = {n}; "
-            f"got {C.shape}. Pass the covariance_type the covariances were fitted with."
-        )
-    if covariance_type == "full":
-        full = C.copy()
-    elif covariance_type == "tied":
-        full = np.broadcast_to(C, (k, n, n)).copy()
-    elif covariance_type == "diag":
-        full = np.zeros((k, n, n))
-        full[:, np.arange(n), np.arange(n)] = C
-    else:
-        full = C[:, None, None] * np.eye(n)
-    if not np.all(np.isfinite(full)):
-        raise ValueError("covariances contain NaN or inf; every covariance must be finite.")
-    return full
-
-
-def mixture_arrays(params, covariance_type: str = "full"):
-    """Read mixture parameters from any of the forms the plotting functions accept.
-
-    Parameters
-    ----------
-    params : GMMParams, fitted GaussianMixture, or tuple
-        - :class:`~emlab.params.GMMParams` (full covariances);
-        - a fitted emlab or scikit-learn ``GaussianMixture``: anything with ``means_`` and ``covariances_``
-          (its own ``covariance_type`` attribute wins over the argument; ``weights_`` is read if present);
-        - a tuple ``(means, covariances)`` or ``(weights, means, covariances)`` read with ``covariance_type``.
-    covariance_type : {"full", "tied", "diag", "spherical"}
-        Shape convention of the covariances when ``params`` does not say it itself.
-
-    Returns
-    -------
-    phi : ndarray of shape (k,) or None
-        Mixing weights, None when ``params`` carries none.
-    mu : ndarray of shape (k, n)
-    Sigma : ndarray of shape (k, n, n)
-        Full covariance matrices.
-    """
-    if isinstance(params, GMMParams):
-        return np.asarray(params.phi), np.asarray(params.mu), np.asarray(params.Sigma)
-    if hasattr(params, "covariances_") or hasattr(params, "means_"):
-        if not (hasattr(params, "means_") and hasattr(params, "covariances_")):
-            raise ValueError("the GaussianMixture is not fitted (no means_/covariances_): call fit(X) first.")
-        covariance_type = getattr(params, "covariance_type", covariance_type)
-        phi, mu, cov = getattr(params, "weights_", None), params.means_, params.covariances_
-    elif hasattr(params, "fit") and hasattr(params, "covariance_type"):
-        raise ValueError("the GaussianMixture is not fitted (no means_/covariances_): call fit(X) first.")
-    elif isinstance(params, tuple | list) and len(params) in (2, 3):
-        phi, mu, cov = (None, *params) if len(params) == 2 else params
-    else:
-        raise ValueError(
-            "params must be a GMMParams, a fitted GaussianMixture (means_, covariances_) or a tuple "
-            f"(means, covariances); got {type(params).__name__}."
-        )
-    mu = np.asarray(mu, dtype=float)
-    if mu.ndim != 2:
-        raise ValueError(f"means must have shape (k, n); got {mu.shape}.")
-    k, n = mu.shape
-    Sigma = _expand_covariances(cov, covariance_type, k, n)
-    if phi is not None:
-        phi = np.asarray(phi, dtype=float)
-        if phi.shape != (k,):
-            raise ValueError(f"weights must have shape ({k},) to match the means; got {phi.shape}.")
-    return phi, mu, Sigma
-
-
 def _check_mass(mass: float) -> float:
     if not (np.isscalar(mass) and 0.0 < float(mass) < 1.0):
         raise ValueError(f"mass must be a probability strictly between 0 and 1 (e.g. 0.95); got {mass!r}.")
@@ -676,7 +602,7 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
     Parameters
     ----------
     values : array-like of float, or a history dict
-        The trace, e.g. the list ``run_em`` returns (t = 0, 1, ...), or ``GaussianMixture.history_``
+        The trace, e.g. ``run_em``'s ``history.trace`` (t = 0, 1, ...), or ``GaussianMixture.history_``
         (its "log_likelihood" entry, t = 1, ...).
     ax : Axes, optional
         Draw here, e.g. to overlay a second trace: the title and axis labels the axes already has are
@@ -903,7 +829,7 @@ def _gallery_information_criteria():
         start = GMMParams(phi=np.full(k, 1.0 / k), mu=X[idx], Sigma=[np.cov(X.T)] * k)
         params, _ = run_em(X, start, max_iter=300, tol=1e-6, reg_covar=1e-6)
         l = log_likelihood(X, params)
-        p = (k - 1) + k * n + k * n * (n + 1) // 2
+        p = n_parameters(k, n)
         bic.append(-2 * l + p * np.log(m))
         aic.append(-2 * l + 2 * p)
     return information_criteria(ks, bic, aic, title="Old Faithful: choosing $K$").ax.figure

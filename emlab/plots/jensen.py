@@ -16,12 +16,12 @@ from matplotlib.patches import Polygon
 from matplotlib.transforms import ScaledTranslation
 from scipy.spatial import ConvexHull, QhullError
 
+from ..params import SIMPLEX_TOL
 from ..style import PALETTE
 from .density import _axes, _no_address_repr
 
 __all__ = ["jensen", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic", "GALLERY"]
 
-_SIMPLEX_TOL = 1e-8
 # The gap bracket sits this far (points) right of x = E[x], clear of the markers; a gap drawn shorter
 # than _MIN_GAP_PT gets two outside arrows pointing at it, so it is visible however small it is.
 _BRACKET_OFFSET_PT = 13.0
@@ -129,7 +129,7 @@ def _check_distribution(x, p):
         raise ValueError("x and p must be finite numbers.")
     if np.any(p < 0):
         raise ValueError(f"p must be non-negative (it is a probability distribution); got min p = {p.min():.3g}.")
-    if abs(p.sum() - 1.0) > _SIMPLEX_TOL:
+    if abs(p.sum() - 1.0) > SIMPLEX_TOL:
         raise ValueError(f"p must sum to 1; got sum = {p.sum():.12g}. Divide p by its sum.")
     return x, p
 
