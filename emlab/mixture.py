@@ -6,487 +6,34 @@ attributes and stopping rule, so a notebook can swap it for
 keeps a per-iteration ``history_`` (log-likelihood, ELBO after each E- and
 M-step, the KL gap), optional parameter snapshots, and a ``callback``.
 
-scikit-learn is not needed: it is imported only when it is already loaded, so
-that errors and warnings raised here are also instances of scikit-learn's
-``NotFittedError`` and ``ConvergenceWarning``.
+It is one model on the EM driver of :mod:`emlab.base`; what it adds is the
+Gaussian E- and M-step, computed by the fast engine of :mod:`emlab._engine`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-import sys
-import warnings
-from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _engine
-from ._kmeans import kmeans_labels, kmeans_plusplus_indices
-from ._validation import check_random_state, is_int, is_real, valid_random_state
-from .covariance import check_covariance_type, expand_covariances, n_parameters
+from ._validation import check_random_state, is_real
+from .base import BaseMixture, ConvergenceWarning, NotFittedError
+from .covariance import check_covariance_type, covariance_shape, expand_covariances, n_parameters
 from .params import GMMParams
 
 __all__ = ["BaseMixture", "ConvergenceWarning", "GaussianMixture", "NotFittedError"]
 
-_INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
+class _State(NamedTuple):
+    """Theta in the engine's form: means in the design's shifted coordinates, and the log-joint coefficients C."""
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a method that needs a fitted model is called before ``fit``.
-
-    Like scikit-learn's ``NotFittedError`` it is both a ``ValueError`` and an
-    ``AttributeError``; when scikit-learn is loaded the raised error is also an
-    instance of scikit-learn's class.
-    """
-
-
-class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before the lower bound changed by less than ``tol``."""
-
-
-_sklearn_twins: dict = {}
-
-
-def _with_sklearn_twin(cls, name: str):
-    """``cls``, or a subclass that is also ``sklearn.exceptions.<name>`` when scikit-learn is loaded.
-
-    Importing scikit-learn here would make it a runtime dependency (and cost a
-    second of import time), so only an already-imported scikit-learn is used.
-    """
-    sk = sys.modules.get("sklearn.exceptions")
-    if sk is None:
-        return cls
-    twin = _sklearn_twins.get(name)
-    if twin is None:
-        twin = type(name, (cls, getattr(sk, name)), {"__module__": cls.__module__, "__doc__": cls.__doc__})
-        _sklearn_twins[name] = twin
-    return twin
-
-
-class BaseMixture:
-    """Base class for mixture models fitted by EM (in the spirit of scikit-learn's ``BaseMixture``).
-
-    It owns the parts every mixture shares: parameter handling (``get_params``,
-    ``set_params``, cloning), validation of X, the EM driver with ``n_init``
-    restarts, ``warm_start`` and the stopping rule, and the prediction methods.
-    A subclass supplies the model: ``_check_parameters``, ``_initialize``,
-    ``_e_step``, ``_m_step``, ``_compile`` and ``_set_parameters``.
-    """
-
-    # -- scikit-learn estimator protocol -------------------------------------------------------
-
-    @classmethod
-    def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
-
-    def get_params(self, deep=True):
-        """Get the parameters of this estimator.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Accepted for scikit-learn compatibility (there are no sub-estimators).
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set the parameters of this estimator.
-
-        Returns
-        -------
-        self : estimator instance
-        """
-        valid = self._get_param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"Invalid parameter {key!r} for estimator {type(self).__name__}. Valid parameters are: {valid!r}."
-                )
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values() if p.name != "self"
-        }
-        shown = []
-        for name in defaults:
-            value = getattr(self, name)
-            default = defaults[name]
-            same = value is default or (
-                not isinstance(value, np.ndarray) and type(value) is type(default) and value == default
-            )
-            if not same:
-                shown.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def __sklearn_tags__(self):
-        # Only scikit-learn calls this, so importing it here adds no dependency.
-        from sklearn.utils import InputTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type="density_estimator",
-            target_tags=TargetTags(required=False),
-            input_tags=InputTags(),
-        )
-
-    # -- validation ------------------------------------------------------------------------------
-
-    def __sklearn_is_fitted__(self) -> bool:
-        # ``converged_`` is set last in fit, so a callback running mid-fit still sees "not fitted".
-        return "converged_" in self.__dict__
-
-    def _check_is_fitted(self):
-        if not self.__sklearn_is_fitted__():
-            err = _with_sklearn_twin(NotFittedError, "NotFittedError")
-            raise err(
-                f"This {type(self).__name__} instance is not fitted yet. "
-                "Call 'fit' with appropriate arguments before using this method."
-            )
-
-    def __getattr__(self, name):
-        # Only reached when normal lookup fails. A fitted attribute (public, trailing underscore:
-        # history_, weights_, ...) read before fit gets the same NotFittedError as params_ and the
-        # methods, instead of a bare "no attribute" error. NotFittedError is an AttributeError, so
-        # hasattr() and scikit-learn's checks still see the attribute as missing.
-        if name.endswith("_") and not name.startswith("_") and not self.__sklearn_is_fitted__():
-            err = _with_sklearn_twin(NotFittedError, "NotFittedError")
-            raise err(
-                f"This {type(self).__name__} instance is not fitted yet, so it has no {name!r}. "
-                "Call 'fit' with appropriate arguments before using this attribute."
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def _validate_data(self, X, *, reset: bool, method: str) -> np.ndarray:
-        """X as a finite float64 array of shape (m, n); checks n against fit when ``reset`` is False."""
-        name = type(self).__name__
-        if "scipy.sparse" in sys.modules and sys.modules["scipy.sparse"].issparse(X):
-            raise ValueError(
-                f"Sparse data was passed to {name}.{method}, but dense data is required. Convert it with X.toarray()."
-            )
-        arr = np.asarray(X)
-        if np.iscomplexobj(arr):
-            raise ValueError(f"Complex data not supported: {name}.{method} needs real numbers. Pass X.real.")
-        arr = np.asarray(arr, dtype=np.float64)  # object arrays of non-numbers raise numpy's TypeError
-        if arr.ndim < 2:
-            raise ValueError(
-                f"Expected 2D array, got {arr.ndim}D array instead: {name}.{method} needs X of shape "
-                "(n_samples, n_features). Reshape your data either using X.reshape(-1, 1) if your data "
-                "has a single feature or X.reshape(1, -1) if it contains a single sample."
-            )
-        if arr.ndim > 2:
-            raise ValueError(
-                f"Found array with dim {arr.ndim}: {name}.{method} expects X of shape (n_samples, n_features)."
-            )
-        m, n = arr.shape
-        if m == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape={arr.shape}) while a minimum of 1 is required "
-                f"by {name}.{method}. Pass at least one data point."
-            )
-        if n == 0:
-            raise ValueError(
-                f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required "
-                f"by {name}.{method}."
-            )
-        finite = np.isfinite(arr)
-        if not finite.all():
-            i, j = np.argwhere(~finite)[0]
-            raise ValueError(
-                f"Input X contains NaN or inf (first at row {i}, column {j}); {name}.{method} needs "
-                "finite values. Remove or impute those entries first."
-            )
-        if reset:
-            self.n_features_in_ = n
-        elif n != self.n_features_in_:
-            raise ValueError(
-                f"X has {n} features, but {name} is expecting {self.n_features_in_} features as input. "
-                "Pass X with the same columns as the data the model was fitted on (or refit)."
-            )
-        return arr
-
-    def _check_common_parameters(self):
-        checks = [
-            ("n_components", is_int(self.n_components) and self.n_components >= 1, "an int >= 1"),
-            ("tol", is_real(self.tol) and self.tol >= 0 and math.isfinite(self.tol), "a finite float >= 0"),
-            (
-                "reg_covar",
-                is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar),
-                "a finite float >= 0",
-            ),
-            ("max_iter", is_int(self.max_iter) and self.max_iter >= 0, "an int >= 0"),
-            ("n_init", is_int(self.n_init) and self.n_init >= 1, "an int >= 1"),
-            ("warm_start", isinstance(self.warm_start, (bool, np.bool_)), "True or False"),
-            ("verbose", is_int(self.verbose) or isinstance(self.verbose, bool), "an int"),
-            ("verbose_interval", is_int(self.verbose_interval) and self.verbose_interval >= 1, "an int >= 1"),
-            ("record_params", isinstance(self.record_params, (bool, np.bool_)), "True or False"),
-            ("callback", self.callback is None or callable(self.callback), "None or a callable"),
-        ]
-        for name, ok, what in checks:
-            if not ok:
-                raise ValueError(f"The {name!r} parameter must be {what}; got {getattr(self, name)!r}.")
-        if self.init_params not in _INIT_PARAMS:
-            raise ValueError(
-                f"Unknown init_params {self.init_params!r}; use one of {', '.join(map(repr, _INIT_PARAMS))}."
-            )
-        if not valid_random_state(self.random_state):
-            check_random_state(self.random_state)  # raises the explanatory error
-
-    # -- the EM driver ---------------------------------------------------------------------------
-
-    def fit(self, X, y=None):
-        """Estimate the model parameters with the EM algorithm.
-
-        The model is fitted ``n_init`` times and the run with the largest final
-        lower bound is kept. Each run alternates E- and M-steps until the
-        per-sample mean log-likelihood changes by less than ``tol`` or
-        ``max_iter`` iterations are done. With ``warm_start=True`` a second
-        call continues from the previous fit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-
-        Returns
-        -------
-        self : object
-        """
-        self.fit_predict(X, y)
-        return self
-
-    def fit_predict(self, X, y=None):
-        """Fit the model and return the most probable component of every sample of X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        X = self._validate_data(X, reset=True, method="fit")
-        m = X.shape[0]
-        if m < 2:
-            raise ValueError(
-                f"Found array with {m} sample (n_samples = {m}) while a minimum of 2 is required to fit "
-                f"{type(self).__name__}. Pass more data points."
-            )
-        self._check_common_parameters()
-        if m < self.n_components:
-            raise ValueError(
-                f"Expected n_samples >= n_components but got n_components = {self.n_components}, "
-                f"n_samples = {m}. Use at most {m} components or pass more data."
-            )
-        inits = self._check_parameters(X)
-
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        if not do_init and self.means_.shape != (self.n_components, X.shape[1]):
-            self.n_features_in_ = self.means_.shape[1]  # the fitted model stays usable
-            raise ValueError(
-                f"warm_start=True continues the previous fit, which has {self.means_.shape[0]} components in "
-                f"{self.means_.shape[1]} dimensions; got n_components={self.n_components} and X with "
-                f"{X.shape[1]} features. Set warm_start=False to start afresh."
-            )
-        n_init = self.n_init if do_init else 1
-        random_state = check_random_state(self.random_state)
-        design = self._make_design(X)
-
-        best = None
-        with _engine.blas_threads_limited(design.m * design.n_features * self.n_components * 2):
-            for init in range(n_init):
-                self._print_verbose_msg_init_beg(init)
-                state = self._initialize(X, design, random_state, inits) if do_init else self._fitted_state(design)
-                lower_bound = -np.inf if do_init else self.lower_bound_
-                run = self._run_em(design, state, lower_bound, init)
-                self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
-                # scikit-learn's rule: a better bound wins, and so does any run while the best is still -inf.
-                if best is None or run["lower_bound"] > best["lower_bound"] or best["lower_bound"] == -np.inf:
-                    best = run
-
-        if not best["converged"] and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init parameters, "
-                "or increase max_iter, tol, or check for degenerate data.",
-                _with_sklearn_twin(ConvergenceWarning, "ConvergenceWarning"),
-                stacklevel=2,
-            )
-        self._set_parameters(best["state"], design.shift)
-        self.converged_ = best["converged"]
-        self.n_iter_ = best["n_iter"]
-        self.lower_bound_ = best["lower_bound"]
-        self.lower_bounds_ = best["lower_bounds"]
-        self.history_ = best["history"]
-        return best["labels"]
-
-    def _run_em(self, design, state, lower_bound, init):
-        """One EM run from ``state``; returns its final state, bounds, history and labels."""
-        m = design.m
-        C = self._compile(state)
-        keys = ("log_likelihood", "elbo_after_e", "elbo_after_m", "kl_after_m")
-        hist = {key: [] for key in keys}
-        snapshots = [self._as_params(state, design.shift)] if self.record_params else None
-        lower_bounds = []
-        converged = False
-        n_iter = 0
-
-        def finish_record(t, log_lik):
-            # l(Theta^(t)) is only known after the next E-step's pass: complete iteration t then.
-            elbo_m = min(hist["elbo_after_m"][-1], log_lik)  # KL >= 0; clip round-off
-            hist["elbo_after_m"][-1] = elbo_m
-            hist["log_likelihood"].append(log_lik)
-            hist["kl_after_m"].append(log_lik - elbo_m)
-            if self.callback is not None:
-                self._set_parameters(state, design.shift)
-                record = {key: hist[key][-1] for key in keys}
-                record.update(
-                    iteration=t,
-                    init=init,
-                    lower_bound=lower_bounds[-1],
-                    params=snapshots[-1] if snapshots else self._as_params(state, design.shift),
-                )
-                self.callback(self, t, record)
-
-        for n_iter in range(1, self.max_iter + 1):
-            prev_lower_bound = lower_bound
-            log_lik, T = self._e_step(design, C)
-            if n_iter > 1:
-                finish_record(n_iter - 1, log_lik)
-            lower_bound = log_lik / m
-            lower_bounds.append(lower_bound)
-            expected_old = _engine.expected_log_joint(C, T)
-            state = self._m_step(design, T)
-            C = self._compile(state)
-            # ELBO(q, Theta) = E_q[ln p(x, z; Theta)] + H(q), and H(q) = l(Theta_old) - E_q[ln p(x, z; Theta_old)]
-            # because q is the posterior under Theta_old.
-            hist["elbo_after_e"].append(log_lik)
-            hist["elbo_after_m"].append(_engine.expected_log_joint(C, T) + log_lik - expected_old)
-            if snapshots is not None:
-                snapshots.append(self._as_params(state, design.shift))
-            change = lower_bound - prev_lower_bound
-            self._print_verbose_msg_iter_end(n_iter, change)
-            if abs(change) < self.tol:
-                converged = True
-                break
-
-        log_lik, labels = _engine.final_pass(design, C)
-        if n_iter >= 1:
-            finish_record(n_iter, log_lik)
-        history = {key: np.asarray(hist[key], dtype=float) for key in keys}
-        if snapshots is not None:
-            history["params"] = snapshots
-        return {
-            "state": state,
-            "lower_bound": lower_bound,
-            "lower_bounds": lower_bounds,
-            "converged": converged,
-            "n_iter": n_iter,
-            "history": history,
-            "labels": labels,
-        }
-
-    # -- verbose messages (as scikit-learn prints them) ---------------------------------------------
-
-    def _print_verbose_msg_init_beg(self, n_init):
-        if self.verbose >= 1:
-            print(f"Initialization {n_init}")
-        if self.verbose >= 2:
-            self._init_prev_time = self._iter_prev_time = perf_counter()
-
-    def _print_verbose_msg_iter_end(self, n_iter, diff_ll):
-        if n_iter % self.verbose_interval == 0:
-            if self.verbose == 1:
-                print(f"  Iteration {n_iter}")
-            elif self.verbose >= 2:
-                now = perf_counter()
-                print(f"  Iteration {n_iter}\t time lapse {now - self._iter_prev_time:.5f}s\t ll change {diff_ll:.5f}")
-                self._iter_prev_time = now
-
-    def _print_verbose_msg_init_end(self, lb, converged):
-        msg = "converged" if converged else "did not converge"
-        if self.verbose == 1:
-            print(f"Initialization {msg}.")
-        elif self.verbose >= 2:
-            print(
-                f"Initialization {msg}. time lapse {perf_counter() - self._init_prev_time:.5f}s\t lower bound {lb:.5f}."
-            )
-
-    # -- prediction ------------------------------------------------------------------------------
-
-    def _weighted_log_prob(self, X, method):
-        self._check_is_fitted()
-        X = self._validate_data(X, reset=False, method=method)
-        design, C = self._design_for(X)
-        return _engine.log_joint_blocks(design, C)
-
-    def score_samples(self, X):
-        """ln p(x^(i); Theta) for every sample of X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_prob : ndarray of shape (n_samples,)
-        """
-        L = self._weighted_log_prob(X, "score_samples")
-        mx = L.max(axis=1)
-        return mx + np.log(np.exp(L - mx[:, None]).sum(axis=1))
-
-    def score(self, X, y=None):
-        """Per-sample mean log-likelihood (1/m) l(Theta) of X (a mean, as in scikit-learn).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-
-        Returns
-        -------
-        float
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    def predict(self, X):
-        """The most probable component argmax_j w_j^(i) of every sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return self._weighted_log_prob(X, "predict").argmax(axis=1)
-
-    def predict_proba(self, X):
-        """Responsibilities w_j^(i) = p(z^(i) = j | x^(i); Theta), computed with log-sum-exp.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        W : ndarray of shape (n_samples, n_components)
-            Each row sums to 1.
-        """
-        L = self._weighted_log_prob(X, "predict_proba")
-        L -= L.max(axis=1, keepdims=True)
-        np.exp(L, out=L)
-        L /= L.sum(axis=1, keepdims=True)
-        return L
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+    C: np.ndarray
 
 
 class GaussianMixture(BaseMixture):
@@ -673,35 +220,27 @@ class GaussianMixture(BaseMixture):
         self.callback = callback
         self.record_params = record_params
 
-    # -- parameter checks --------------------------------------------------------------------------
+    # -- the model on the EM driver ------------------------------------------------------------------
 
     def _check_parameters(self, X):
-        """Validate covariance_type and the *_init arrays; return the arrays (self is not modified)."""
+        """Validate covariance_type, reg_covar and the *_init arrays; return the arrays (self is not modified)."""
         check_covariance_type(self.covariance_type)
+        if not (is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
+            raise ValueError(f"The 'reg_covar' parameter must be a finite float >= 0; got {self.reg_covar!r}.")
+        return self._check_inits(X)
+
+    def _check_inits(self, X):
         k, n = self.n_components, X.shape[1]
-        weights = means = precisions = None
-        if self.weights_init is not None:
-            weights = self._init_array(self.weights_init, "weights_init", (k,), "(n_components,)")
-            if np.any(weights < 0) or np.any(weights > 1):
-                raise ValueError(
-                    f"weights_init must lie in [0, 1] (they are probabilities); got min {weights.min():.5g}, "
-                    f"max {weights.max():.5g}."
-                )
-            if abs(weights.sum() - 1.0) > 1e-8:
-                raise ValueError(
-                    f"weights_init must sum to 1 (a distribution over the components); got sum "
-                    f"{weights.sum():.10g}. Divide it by its sum."
-                )
-        if self.means_init is not None:
-            means = self._init_array(self.means_init, "means_init", (k, n), "(n_components, n_features)")
+        weights, means = self._check_weights_means_init(X)
+        precisions = None
         if self.precisions_init is not None:
-            shapes = {
-                "full": ((k, n, n), "(n_components, n_features, n_features)"),
-                "tied": ((n, n), "(n_features, n_features)"),
-                "diag": ((k, n), "(n_components, n_features)"),
-                "spherical": ((k,), "(n_components,)"),
-            }
-            shape, words = shapes[self.covariance_type]
+            words = {
+                "full": "(n_components, n_features, n_features)",
+                "tied": "(n_features, n_features)",
+                "diag": "(n_components, n_features)",
+                "spherical": "(n_components,)",
+            }[self.covariance_type]
+            shape = covariance_shape(self.covariance_type, k, n)
             precisions = self._init_array(
                 self.precisions_init, "precisions_init", shape, f"{words} for covariance_type={self.covariance_type!r}"
             )
@@ -726,88 +265,67 @@ class GaussianMixture(BaseMixture):
                 )
         return weights, means, precisions
 
-    @staticmethod
-    def _init_array(value, name, shape, words):
-        arr = np.asarray(value)
-        if np.iscomplexobj(arr):
-            raise ValueError(f"{name} must be real; got complex values.")
-        arr = np.array(arr, dtype=np.float64)
-        if arr.shape != shape:
-            raise ValueError(
-                f"{name} must have shape {words} = {shape}; got shape {arr.shape}. "
-                "Check n_components and the number of features of X."
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or inf; pass finite values.")
-        return arr
+    def _prepare(self, X, fitted=False):
+        """The engine's feature expansion of X, about the data mean (fit) or the mixture mean (prediction)."""
+        # Expanding about a central point keeps the second moments accurate (no cancellation).
+        shift = self.weights_ @ self.means_ if fitted else X.mean(axis=0)
+        return _engine.Design(X, self.covariance_type, shift)
 
-    # -- model pieces used by the EM driver ---------------------------------------------------------
+    def _em_context(self, design):
+        return _engine.blas_threads_limited(design.m * design.n_features * self.n_components * 2)
 
-    def _make_design(self, X):
-        return _engine.Design(X, self.covariance_type, X.mean(axis=0))
+    def _state(self, weights, means, cov, prec_chol) -> _State:
+        C = _engine.compile_log_joint(weights, means, prec_chol, self.covariance_type)
+        return _State(weights, means, cov, prec_chol, C)
 
-    def _design_for(self, X):
-        """Design of new data X and the log-joint coefficients of the fitted model."""
-        # Expand around the mixture's mean (= the training mean at convergence) for accuracy.
-        shift = self.weights_ @ self.means_
-        design = _engine.Design(X, self.covariance_type, shift)
-        state = (self.weights_, self.means_ - shift, self.covariances_, self.precisions_cholesky_)
-        return design, self._compile(state)
+    def _e_step(self, design, state):
+        """E-step: l(Theta) and the responsibility-weighted sufficient statistics T, in one pass."""
+        return _engine.em_pass(design, state.C)
 
-    def _compile(self, state):
-        weights, means, _, prec_chol = state
-        return _engine.compile_log_joint(weights, means, prec_chol, self.covariance_type)
-
-    def _e_step(self, design, C):
-        """E-step: l(Theta) and the responsibility-weighted sufficient statistics, one pass."""
-        return _engine.em_pass(design, C)
+    def _expected_log_joint(self, design, state, T):
+        return _engine.expected_log_joint(state.C, T)
 
     def _m_step(self, design, T):
         """M-step from sufficient statistics (scikit-learn's closed form and nk + 10 eps guard)."""
         try:
-            return _engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type)
+            return self._state(*_engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type))
         except _engine.CollapseError as exc:
             raise ValueError(f"{exc} (reg_covar is {self.reg_covar:g}.)") from None
+
+    def _log_joint(self, design, state):
+        return _engine.log_joint_blocks(design, state.C)
+
+    def _final_pass(self, design, state):
+        return _engine.final_pass(design, state.C)
 
     def _initialize(self, X, design, random_state, inits):
         """Theta^(0) from init_params and the *_init arrays, as scikit-learn builds it."""
         weights_init, means_init, precisions_init = inits
-        m, k = X.shape[0], self.n_components
-        shift = design.shift
         weights = means = cov = prec_chol = None
         if weights_init is None or means_init is None or precisions_init is None:
-            resp = np.zeros((m, k))
-            if self.init_params == "kmeans":
-                resp[np.arange(m), kmeans_labels(X, k, random_state)] = 1.0
-            elif self.init_params == "random":
-                resp = random_state.uniform(size=(m, k))
-                resp /= resp.sum(axis=1)[:, None]
-            elif self.init_params == "random_from_data":
-                resp[random_state.choice(m, size=k, replace=False), np.arange(k)] = 1.0
-            else:  # k-means++
-                resp[kmeans_plusplus_indices(X, k, random_state), np.arange(k)] = 1.0
-            T = np.zeros((k, design.n_features))
+            resp = self._initial_resp(X, random_state)
+            T = np.zeros((self.n_components, design.n_features))
             start = 0
             for Fb in design.blocks():
                 stop = start + Fb.shape[1]
                 T += resp[start:stop].T @ Fb.T
                 start = stop
-            weights, means, cov, prec_chol = self._m_step(design, T)
+            weights, means, cov, prec_chol, _ = self._m_step(design, T)
         if weights_init is not None:
             weights = weights_init
         if means_init is not None:
-            means = means_init - shift
+            means = means_init - design.shift
         if precisions_init is not None:
             cov, prec_chol = _from_precisions(precisions_init, self.covariance_type)
-        return weights, means, cov, prec_chol
+        return self._state(weights, means, cov, prec_chol)
 
     def _fitted_state(self, design):
-        return (self.weights_, self.means_ - design.shift, self.covariances_, self.precisions_cholesky_)
+        return self._state(self.weights_, self.means_ - design.shift, self.covariances_, self.precisions_cholesky_)
 
-    def _set_parameters(self, state, shift):
-        weights, means, cov, prec_chol = state
+    def _set_parameters(self, state, design):
+        weights, means, cov, prec_chol, _ = state
         self.weights_ = np.array(weights, dtype=float)
-        self.means_ = means + shift
+        self.means_ = means + design.shift
         self.covariances_ = np.array(cov, dtype=float)
         self.precisions_cholesky_ = np.array(prec_chol, dtype=float)
         if self.covariance_type == "full":
@@ -817,10 +335,12 @@ class GaussianMixture(BaseMixture):
         else:
             self.precisions_ = prec_chol**2
 
-    def _as_params(self, state, shift) -> GMMParams:
-        weights, means, cov, _ = state
+    def _as_params(self, state, design) -> GMMParams:
+        k, n = state.means.shape
         return GMMParams(
-            phi=weights, mu=means + shift, Sigma=expand_covariances(cov, self.covariance_type, *means.shape)
+            phi=state.weights,
+            mu=state.means + design.shift,
+            Sigma=expand_covariances(state.covariances, self.covariance_type, k, n),
         )
 
     # -- public extras ---------------------------------------------------------------------------
@@ -839,34 +359,6 @@ class GaussianMixture(BaseMixture):
         k, n = self.means_.shape
         return n_parameters(k, n, self.covariance_type)
 
-    def bic(self, X):
-        """Bayesian information criterion -2 l(Theta) + p ln m on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-        """
-        m = np.shape(X)[0] if np.ndim(X) else 0
-        return -2 * self.score(X) * m + self._n_parameters() * math.log(m)
-
-    def aic(self, X):
-        """Akaike information criterion -2 l(Theta) + 2 p on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-        """
-        m = np.shape(X)[0] if np.ndim(X) else 0
-        return -2 * self.score(X) * m + 2 * self._n_parameters()
-
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture (uses ``random_state`` as scikit-learn does).
 
@@ -880,11 +372,7 @@ class GaussianMixture(BaseMixture):
         y : ndarray of shape (n_samples,)
             The component of each sample.
         """
-        self._check_is_fitted()
-        if not is_int(n_samples) or n_samples < 1:
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least one sample."
-            )
+        self._check_n_samples(n_samples)
         rng = check_random_state(self.random_state)
         n_features = self.means_.shape[1]
         counts = rng.multinomial(n_samples, self.weights_)
