@@ -2,10 +2,15 @@
 
 The functional core (``e_step``, ``m_step``, ``log_likelihood``, ``elbo``,
 ``kl_divergence``) follows the notebooks' derivations line by line.
+
+Importing emlab loads only numpy and the parts of scipy the core needs. The
+estimators, the plotting stack (matplotlib, seaborn), the data sets and the
+exercise checkers load on first use (PEP 562), so ``from emlab import plots``
+and ``emlab.GaussianMixture`` work as usual.
 """
 
-# Submodules used as namespaces in the notebooks: `from emlab import plots, style, datasets`.
-from . import datasets, exercises, plots, style
+import importlib
+
 from .core import (
     as_data,
     e_step,
@@ -17,9 +22,26 @@ from .core import (
     m_step,
     run_em,
 )
-from .loop import loop_em_step
-from .mixture import GaussianMixture
 from .params import GMMParams
+
+# Loaded on first access: name -> the submodule that defines it.
+_LAZY_ATTRIBUTES = {
+    "GaussianMixture": "mixture",
+    "loop_em_step": "loop",
+}
+_LAZY_SUBMODULES = (
+    "base",
+    "covariance",
+    "datasets",
+    "exercises",
+    "gallery",
+    "history",
+    "loop",
+    "mixture",
+    "params",
+    "plots",
+    "style",
+)
 
 __all__ = [
     "datasets",
@@ -41,3 +63,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _LAZY_ATTRIBUTES:
+        value = getattr(importlib.import_module(f".{_LAZY_ATTRIBUTES[name]}", __name__), name)
+    elif name in _LAZY_SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'emlab' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES) | set(_LAZY_SUBMODULES))

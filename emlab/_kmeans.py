@@ -7,7 +7,6 @@ Both functions take a ``numpy.random.Generator`` made from the estimator's
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.vq import kmeans, vq
 
 __all__ = ["kmeans_labels", "kmeans_plusplus_indices"]
 
@@ -44,6 +43,8 @@ def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray
     """
     if k == 1:
         return np.zeros(X.shape[0], dtype=np.intp)
+    from scipy.cluster.vq import kmeans, vq  # here, not at the top: it would double `import emlab`'s time
+
     seeds = X[kmeans_plusplus_indices(X, k, rng)]
     thresh = 1e-4 * float(np.sqrt(X.var(axis=0).mean()))
     centres, _ = kmeans(X, seeds, thresh=thresh, check_finite=False)
