@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import logsumexp, rel_entr
 
 from .history import HistoryRecorder
-from .params import GMMParams
+from .params import SIMPLEX_TOL, GMMParams
 
 __all__ = [
     "as_data",
@@ -28,9 +28,6 @@ __all__ = [
     "kl_divergence",
     "run_em",
 ]
-
-_ROW_SUM_TOL = 1e-8
-
 
 def as_data(X, n: int | None = None) -> np.ndarray:
     """Return X as a finite float array of shape (m, n).
@@ -69,7 +66,7 @@ def _check_W(W, m: int | None = None, name: str = "W") -> np.ndarray:
     if not np.all(np.isfinite(W)) or np.any(W < 0):
         raise ValueError(f"{name} must hold finite, non-negative probabilities.")
     row_err = np.abs(W.sum(axis=1) - 1.0)
-    if np.any(row_err > _ROW_SUM_TOL):
+    if np.any(row_err > SIMPLEX_TOL):
         i = int(np.argmax(row_err))
         raise ValueError(
             f"each row of {name} must sum to 1 (it is a distribution over z); row {i} sums to {W[i].sum():.12g}."
