@@ -244,9 +244,12 @@ class BaseMixture:
             ("warm_start", isinstance(self.warm_start, (bool, np.bool_)), "True or False"),
             ("verbose", is_int(self.verbose) or isinstance(self.verbose, bool), "an int"),
             ("verbose_interval", is_int(self.verbose_interval) and self.verbose_interval >= 1, "an int >= 1"),
-            ("record_params", isinstance(self.record_params, (bool, np.bool_)), "True or False"),
-            ("callback", self.callback is None or callable(self.callback), "None or a callable"),
         ]
+        # Optional teaching extras: a model without these constructor parameters records no iterates.
+        if hasattr(self, "record_params"):
+            checks.append(("record_params", isinstance(self.record_params, (bool, np.bool_)), "True or False"))
+        if hasattr(self, "callback"):
+            checks.append(("callback", self.callback is None or callable(self.callback), "None or a callable"))
         for name, ok, what in checks:
             if not ok:
                 raise ValueError(f"The {name!r} parameter must be {what}; got {getattr(self, name)!r}.")
@@ -388,7 +391,9 @@ class BaseMixture:
         The stopping rule is scikit-learn's: stop when the per-sample objective,
         measured at the E-step, changes by less than ``tol``.
         """
-        recorder = HistoryRecorder(self._as_params(state, data) if self.record_params else None)
+        record_params = getattr(self, "record_params", False)
+        callback = getattr(self, "callback", None)
+        recorder = HistoryRecorder(self._as_params(state, data) if record_params else None)
         lower_bounds = []
         converged = False
         n_iter = 0
@@ -396,11 +401,11 @@ class BaseMixture:
         def finish_record(t, objective):
             # The objective at Theta^(t) is only known after the next E-step's pass: complete iteration t then.
             record = recorder.likelihood_known(objective)
-            if self.callback is not None:
+            if callback is not None:
                 self._set_parameters(state, data)
                 params = recorder.last_params if recorder.records_params else self._as_params(state, data)
                 record.update(iteration=t, init=init, lower_bound=lower_bounds[-1], params=params)
-                self.callback(self, t, record)
+                callback(self, t, record)
 
         for n_iter in range(1, self.max_iter + 1):
             prev_lower_bound = lower_bound
@@ -416,7 +421,7 @@ class BaseMixture:
             # H(q) = l(Theta_old) - E_q[ln p(x, z; Theta_old)] because q is the posterior under Theta_old.
             expected_new = self._expected_log_joint(data, state, stats)
             elbo_after_m = expected_new + self._log_prior(state) + log_lik - expected_old
-            recorder.m_step_done(objective, elbo_after_m, self._as_params(state, data) if self.record_params else None)
+            recorder.m_step_done(objective, elbo_after_m, self._as_params(state, data) if record_params else None)
             change = lower_bound - prev_lower_bound
             self._print_verbose_msg_iter_end(n_iter, change)
             if abs(change) < self.tol:
