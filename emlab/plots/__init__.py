@@ -1,5 +1,6 @@
 """Every figure of the course: one function per figure; each takes ``ax=`` and returns what it drew."""
 
+from ._beyond import image_grid, soft_to_hard
 from .bounds import elbo_kl, em_bound
 from .density import loglik_surface, mixture_1d
 from .gmm2d import ellipses, em_panels, gmm_2d, information_criteria, loglik_trace, mixture_arrays
@@ -23,4 +24,6 @@ __all__ = [
     "em_stepper",
     "em_animation",
     "em_static",
+    "soft_to_hard",
+    "image_grid",
 ]
