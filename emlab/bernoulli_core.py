@@ -1,0 +1,272 @@
+"""EM beyond Gaussians, written as notebook 08 derives it: a mixture of Bernoullis, and k-means as a hard limit.
+
+Mixture of Bernoullis (Bishop, PRML 9.3.3). Binary data x^(1..m) in {0, 1}^n as
+rows of ``X``; parameters Theta = (phi, mu) with mixing weights phi (k,) and
+Bernoulli probabilities mu (k, n), as :class:`BernoulliParams`;
+
+    ln p(x, z = j; Theta) = ln phi_j + sum_d [x_d ln mu_jd + (1 - x_d) ln(1 - mu_jd)]
+                          = ln phi_j + x . (ln mu_j - ln(1 - mu_j)) + sum_d ln(1 - mu_jd),
+
+so the E-step for all points is one matrix product in log space. A probability
+mu_jd of exactly 0 or 1 makes ln 0 appear; it is kept exact (-inf where x
+contradicts it, 0 * ln 0 = 0 where it does not), never NaN. Additive smoothing
+``alpha`` in the M-step, mu_jd = (sum_i w_ij x_id + alpha) / (N_j + 2 alpha), is
+the MAP estimate under a Beta(alpha + 1, alpha + 1) prior on every mu_jd and
+keeps mu strictly inside (0, 1); alpha = 0 is maximum likelihood.
+
+k-means as the hard limit: :func:`spherical_responsibilities` are the
+responsibilities of a Gaussian mixture with equal weights and a shared
+covariance sigma^2 I; as sigma -> 0 they become one-hot on the nearest mean
+and EM becomes Lloyd's k-means, whose objective is :func:`distortion`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "BernoulliParams",
+    "as_binary",
+    "bernoulli_log_joint",
+    "log_likelihood",
+    "e_step",
+    "sufficient_statistics",
+    "m_step",
+    "m_step_from_stats",
+    "expected_complete_log_likelihood",
+    "log_prior",
+    "spherical_responsibilities",
+    "distortion",
+]
+
+# scikit-learn's guard against an empty component: N_j + 10 eps is never 0.
+_EMPTY_GUARD = 10 * np.finfo(np.float64).eps
+
+
+class BernoulliParams(NamedTuple):
+    """Theta of a mixture of Bernoullis: weights phi (k,) and probabilities mu (k, n)."""
+
+    phi: np.ndarray
+    mu: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return self.mu.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.mu.shape[1]
+
+
+class _Logs(NamedTuple):
+    """ln phi, ln mu, ln(1 - mu) and the matrix-product form of the log-joint, computed once per Theta."""
+
+    log_phi: np.ndarray
+    log_mu: np.ndarray
+    log_1m: np.ndarray
+    A: np.ndarray  # ln mu - ln(1 - mu), 0 where mu is 0 or 1
+    b: np.ndarray  # ln phi_j + sum_d ln(1 - mu_jd) over the unsaturated d
+    V: np.ndarray | None  # [mu == 0] - [mu == 1] (None when no mu is 0 or 1)
+    v0: np.ndarray | None  # number of mu_jd == 1 per component
+
+
+def as_binary(X, name: str = "X") -> np.ndarray:
+    """X as a float array of shape (m, n) whose entries are all 0 or 1.
+
+    Raises
+    ------
+    ValueError
+        If X is not 2-D or holds anything other than 0/1/True/False (NaN included).
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must have shape (m, n) (one binary vector per row); got {X.ndim} dimension(s). "
+            "Use X.reshape(-1, 1) for a single feature."
+        )
+    bad = (X != 0) & (X != 1)
+    if bad.any():
+        i, d = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name} must be binary (0/1 or True/False); found {X[i, d]!r} at row {i}, column {d}. "
+            "Binarise it first, for example (X >= threshold).astype(int); remove or impute NaN."
+        )
+    return X
+
+
+def _logs(params) -> _Logs:
+    phi, mu = (np.asarray(a, dtype=float) for a in params)
+    with np.errstate(divide="ignore"):  # ln 0 = -inf is wanted here and handled below
+        log_phi, log_mu, log_1m = np.log(phi), np.log(mu), np.log1p(-mu)
+    zero, one = mu == 0, mu == 1
+    saturated = zero | one
+    # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf; keep it out of the
+    # product (where 0 * -inf would be NaN) and count the contradictions separately.
+    A = np.where(saturated, 0.0, log_mu - np.where(saturated, 0.0, log_1m))
+    b = log_phi + np.where(saturated, 0.0, log_1m).sum(axis=1)
+    if saturated.any():
+        return _Logs(log_phi, log_mu, log_1m, A, b, zero.astype(float) - one, one.sum(axis=1).astype(float))
+    return _Logs(log_phi, log_mu, log_1m, A, b, None, None)
+
+
+def _log_joint(X: np.ndarray, logs: _Logs) -> np.ndarray:
+    L = X @ logs.A.T
+    L += logs.b
+    if logs.V is not None:
+        # sum_d x_d [mu_jd = 0] + (1 - x_d) [mu_jd = 1]: the number of d where x has probability 0.
+        L[(X @ logs.V.T + logs.v0) > 0.5] = -np.inf
+    return L
+
+
+def bernoulli_log_joint(X, params) -> np.ndarray:
+    """ln p(x^(i), z^(i) = j; Theta) for every point and component, shape (m, k).
+
+    Computed as X (ln mu - ln(1 - mu))^T + sum_d ln(1 - mu_jd) + ln phi_j. Where
+    mu_jd is 0 or 1 the entry is exactly -inf if some x_d contradicts it, and
+    finite otherwise (0 ln 0 = 0); never NaN.
+    """
+    return _log_joint(as_binary(X), _logs(params))
+
+
+def _logsumexp_rows(L):
+    mx = L.max(axis=1)
+    safe = np.where(np.isfinite(mx), mx, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(L - safe[:, None]).sum(axis=1))
+
+
+def log_likelihood(X, params) -> float:
+    """l(Theta) = sum_i ln sum_j p(x^(i), z = j; Theta), with log-sum-exp (-inf if a point is impossible)."""
+    return float(_logsumexp_rows(bernoulli_log_joint(X, params)).sum())
+
+
+def e_step(X, params) -> np.ndarray:
+    """Responsibilities w_ij = p(z^(i) = j | x^(i); Theta), shape (m, k), normalised in log space.
+
+    Raises
+    ------
+    ValueError
+        If a point has probability 0 under every component (some mu_jd of exactly
+        0 or 1 contradicts it), so that its posterior is undefined.
+    """
+    L = bernoulli_log_joint(X, params)
+    lse = _logsumexp_rows(L)
+    if not np.all(np.isfinite(lse)):
+        raise _impossible_point(int(np.flatnonzero(~np.isfinite(lse))[0]), "these parameters")
+    return np.exp(L - lse[:, None])
+
+
+def _impossible_point(i: int, where: str) -> ValueError:
+    return ValueError(
+        f"Point {i} has probability 0 under every component of {where}: a mu_jd of exactly 0 or 1 "
+        "contradicts one of its entries, so ln 0 appears and its responsibilities are undefined. "
+        "Keep mu inside (0, 1): smooth with alpha > 0 (for example alpha=1), or clip mu."
+    )
+
+
+def sufficient_statistics(X, W) -> tuple[np.ndarray, np.ndarray]:
+    """N_j = sum_i w_ij (k,) and S_jd = sum_i w_ij x_id (k, n): all the M-step needs."""
+    W = np.asarray(W, dtype=float)
+    return W.sum(axis=0), W.T @ np.asarray(X, dtype=float)
+
+
+def m_step_from_stats(N, S, alpha: float = 0.0) -> BernoulliParams:
+    """phi_j = N_j / m and mu_jd = (S_jd + alpha) / (N_j + 2 alpha) (MAP under Beta(alpha + 1, alpha + 1)).
+
+    N_j gets scikit-learn's 10 eps guard, so an empty component gives no 0/0;
+    mu is clipped to [0, 1] against round-off in S_jd <= N_j.
+    """
+    Nk = np.asarray(N, dtype=float) + _EMPTY_GUARD
+    mu = (np.asarray(S, dtype=float) + alpha) / (Nk + 2.0 * alpha)[:, None]
+    return BernoulliParams(Nk / Nk.sum(), np.clip(mu, 0.0, 1.0))
+
+
+def m_step(X, W, alpha: float = 0.0) -> BernoulliParams:
+    """The M-step: maximise E_q[ln p(x, z; Theta)] (+ ln p(mu) for alpha > 0) given responsibilities W.
+
+    Parameters
+    ----------
+    X : array-like of shape (m, n), binary
+    W : array-like of shape (m, k)
+        Responsibilities; each row sums to 1.
+    alpha : float, default 0.0
+        Additive smoothing (scikit-learn ``BernoulliNB``'s meaning); 0 is maximum likelihood.
+
+    Returns
+    -------
+    BernoulliParams
+    """
+    X = as_binary(X)
+    N, S = sufficient_statistics(X, W)
+    return m_step_from_stats(N, S, _check_alpha(alpha))
+
+
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (
+        math.isfinite(alpha) and alpha >= 0
+    ):
+        raise ValueError(f"The 'alpha' parameter must be a finite float >= 0; got {alpha!r}. Use 0 for no smoothing.")
+    return float(alpha)
+
+
+def _expected_from_stats(N, S, logs: _Logs) -> float:
+    """sum_j N_j ln phi_j + sum_jd [S_jd ln mu_jd + (N_j - S_jd) ln(1 - mu_jd)], a 0-weight term counting 0."""
+    # N_j - S_jd is the weight on points with x_d = 0. Where mu_jd = 1 it is 0 up to the round-off
+    # of two different summation orders (mu rounds to 1 only then): count such a remainder as 0.
+    rest = N[:, None] - S
+    rest = np.where(rest > 1e-9 * np.maximum(N[:, None], 1.0), rest, 0.0)
+    total = 0.0
+    for w, lg in ((N, logs.log_phi), (S, logs.log_mu), (rest, logs.log_1m)):
+        total += np.multiply(w, lg, out=np.zeros(np.shape(w)), where=w > 0).sum()
+    return float(total)
+
+
+def expected_complete_log_likelihood(X, W, params) -> float:
+    """E_q[ln p(x, z; Theta)] = sum_ij w_ij ln p(x^(i), z = j; Theta) for responsibilities W (0 ln 0 = 0)."""
+    X = as_binary(X)
+    N, S = sufficient_statistics(X, W)
+    return _expected_from_stats(N, S, _logs(params))
+
+
+def log_prior(params, alpha: float) -> float:
+    """ln p(mu) = sum_jd ln Beta(mu_jd; alpha + 1, alpha + 1); the weights phi get no prior.
+
+    0 for alpha = 0 (the uniform Beta(1, 1)), so MAP-EM's objective l(Theta) + ln p(mu)
+    is then the log-likelihood; -inf if alpha > 0 and some mu_jd is 0 or 1.
+    """
+    alpha = _check_alpha(alpha)
+    if alpha == 0:
+        return 0.0
+    mu = np.asarray(params[1], dtype=float)
+    with np.errstate(divide="ignore"):
+        s = float(np.log(mu).sum() + np.log1p(-mu).sum())
+    log_beta = 2 * math.lgamma(alpha + 1) - math.lgamma(2 * alpha + 2)
+    return alpha * s - mu.size * log_beta
+
+
+def spherical_responsibilities(X, means, sigma: float) -> np.ndarray:
+    """Responsibilities of a Gaussian mixture with equal weights 1/k and shared covariance sigma^2 I.
+
+    w_ij = exp(-||x_i - mu_j||^2 / (2 sigma^2)) / sum_l exp(-||x_i - mu_l||^2 / (2 sigma^2)),
+    computed in log space, so they stay valid (one-hot on the nearest mean) as sigma -> 0.
+    """
+    if not (isinstance(sigma, (int, float, np.integer, np.floating)) and sigma > 0 and math.isfinite(sigma)):
+        raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}. For sigma -> 0 use a small value.")
+    X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
+    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    L = -d2 / (2.0 * sigma**2)
+    L -= L.max(axis=1, keepdims=True)
+    W = np.exp(L)
+    return W / W.sum(axis=1, keepdims=True)
+
+
+def distortion(X, means, labels=None) -> float:
+    """k-means' objective J = sum_i ||x_i - mu_z(i)||^2, with z(i) the nearest mean unless ``labels`` are given."""
+    X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
+    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    if labels is None:
+        return float(d2.min(axis=1).sum())
+    return float(d2[np.arange(X.shape[0]), np.asarray(labels)].sum())
