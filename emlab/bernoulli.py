@@ -138,7 +138,8 @@ class BernoulliMixture(BaseMixture):
         return weights, means
 
     def _prepare(self, X, fitted=False):
-        return core.as_binary(X, f"X passed to {type(self).__name__}")
+        # X1 = [X, 1]: the log-joint's bias and N_j then come out of the same matrix products.
+        return core._with_ones(core.as_binary(X, f"X passed to {type(self).__name__}"))
 
     def _state(self, params) -> _State:
         return _State(params, core._logs(params))
@@ -150,12 +151,12 @@ class BernoulliMixture(BaseMixture):
             if self.init_params == "random":
                 start = core.BernoulliParams(np.full(k, 1.0 / k), random_state.uniform(0.25, 0.75, size=(k, n)))
             elif self.init_params == "random_from_data":
-                rows = data[random_state.choice(m, size=k, replace=False)]
+                rows = X[random_state.choice(m, size=k, replace=False)]
                 start = core.BernoulliParams(np.full(k, 1.0 / k), (rows + 1.0) / 3.0)
             else:
                 W = np.zeros((m, k))
-                W[np.arange(m), kmeans_labels(data, k, random_state)] = 1.0
-                start = core.m_step_from_stats(*core.sufficient_statistics(data, W), self.alpha)
+                W[np.arange(m), kmeans_labels(X, k, random_state)] = 1.0
+                start = core.m_step_from_stats(*core.sufficient_statistics(X, W), self.alpha)
             weights = start.phi if weights is None else weights
             means = start.mu if means is None else means
         return self._state(core.BernoulliParams(weights, means))
@@ -176,8 +177,8 @@ class BernoulliMixture(BaseMixture):
         np.exp(L, out=L)
         s = L.sum(axis=1)
         L /= s[:, None]
-        log_lik = float(mx.sum() + np.log(s).sum())
-        return log_lik, (L.sum(axis=0), L.T @ data)
+        T = L.T @ data
+        return float(mx.sum() + np.log(s).sum()), (T[:, -1], T[:, :-1])
 
     def _expected_log_joint(self, data, state, stats):
         return core._expected_from_stats(*stats, state.logs)
@@ -200,7 +201,12 @@ class BernoulliMixture(BaseMixture):
         k, n = self.means_.shape
         return k - 1 + k * n
 
-    # -- prediction: the posterior of a point that no component can produce is undefined --------------
+    # -- prediction: a point that no component can produce (alpha=0, mu_jd in {0, 1}) has ln p = -inf --
+    # and no posterior; the driver's methods would give NaN and warnings for it.
+
+    def _final_pass(self, data, state):
+        L = core._log_joint(data, state.logs)
+        return float(core._logsumexp_rows(L).sum()), L.argmax(axis=1)
 
     def _posterior_log(self, X, method):
         L = self._weighted_log_prob(X, method)
@@ -210,31 +216,20 @@ class BernoulliMixture(BaseMixture):
         return L - mx[:, None]
 
     def predict(self, X):
-        """The most probable component argmax_j w_j^(i) of every sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), binary
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
         return self._posterior_log(X, "predict").argmax(axis=1)
 
     def predict_proba(self, X):
-        """Responsibilities w_j^(i) = p(z^(i) = j | x^(i); Theta), computed in log space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), binary
-
-        Returns
-        -------
-        W : ndarray of shape (n_samples, n_components); each row sums to 1
-        """
         W = np.exp(self._posterior_log(X, "predict_proba"))
         return W / W.sum(axis=1, keepdims=True)
+
+    def score_samples(self, X):
+        with np.errstate(divide="ignore"):  # ln 0 = -inf is the right answer for such a point
+            return super().score_samples(X)
+
+    _raises = "\n\n        Raises\n        ------\n        ValueError\n            For a point of probability 0.\n"
+    predict.__doc__ = BaseMixture.predict.__doc__.rstrip() + _raises
+    predict_proba.__doc__ = BaseMixture.predict_proba.__doc__.rstrip() + _raises
+    score_samples.__doc__ = BaseMixture.score_samples.__doc__
 
     def sample(self, n_samples=1):
         """Draw binary samples from the fitted mixture (uses ``random_state``).

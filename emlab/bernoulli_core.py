@@ -42,10 +42,6 @@ __all__ = [
     "distortion",
 ]
 
-# scikit-learn's guard against an empty component: N_j + 10 eps is never 0.
-_EMPTY_GUARD = 10 * np.finfo(np.float64).eps
-
-
 class BernoulliParams(NamedTuple):
     """Theta of a mixture of Bernoullis: weights phi (k,) and probabilities mu (k, n)."""
 
@@ -62,15 +58,17 @@ class BernoulliParams(NamedTuple):
 
 
 class _Logs(NamedTuple):
-    """ln phi, ln mu, ln(1 - mu) and the matrix-product form of the log-joint, computed once per Theta."""
+    """ln phi, ln mu, ln(1 - mu) and the log-joint as one matrix product, computed once per Theta.
+
+    The products act on X1 = [X, 1] (a column of ones appended), so the bias of the log-joint
+    and N_j = sum_i w_ij come out of the same matrix products as the rest.
+    """
 
     log_phi: np.ndarray
     log_mu: np.ndarray
     log_1m: np.ndarray
-    A: np.ndarray  # ln mu - ln(1 - mu), 0 where mu is 0 or 1
-    b: np.ndarray  # ln phi_j + sum_d ln(1 - mu_jd) over the unsaturated d
-    V: np.ndarray | None  # [mu == 0] - [mu == 1] (None when no mu is 0 or 1)
-    v0: np.ndarray | None  # number of mu_jd == 1 per component
+    C: np.ndarray  # [ln mu - ln(1 - mu) | ln phi_j + sum_d ln(1 - mu_jd)], 0 / left out where mu is 0 or 1
+    V: np.ndarray | None  # [[mu == 0] - [mu == 1] | number of mu_jd == 1]; None when no mu is 0 or 1
 
 
 def as_binary(X, name: str = "X") -> np.ndarray:
@@ -91,7 +89,7 @@ def as_binary(X, name: str = "X") -> np.ndarray:
     if bad.any():
         i, d = np.argwhere(bad)[0]
         raise ValueError(
-            f"{name} must be binary (0/1 or True/False); found {X[i, d]!r} at row {i}, column {d}. "
+            f"{name} must be binary (0/1 or True/False); found {X[i, d]:g} at row {i}, column {d}. "
             "Binarise it first, for example (X >= threshold).astype(int); remove or impute NaN."
         )
     return X
@@ -105,19 +103,27 @@ def _logs(params) -> _Logs:
     saturated = zero | one
     # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf; keep it out of the
     # product (where 0 * -inf would be NaN) and count the contradictions separately.
-    A = np.where(saturated, 0.0, log_mu - np.where(saturated, 0.0, log_1m))
-    b = log_phi + np.where(saturated, 0.0, log_1m).sum(axis=1)
+    finite_1m = np.where(saturated, 0.0, log_1m)
+    C = np.hstack([np.where(saturated, 0.0, log_mu - finite_1m), (log_phi + finite_1m.sum(axis=1))[:, None]])
+    V = None
     if saturated.any():
-        return _Logs(log_phi, log_mu, log_1m, A, b, zero.astype(float) - one, one.sum(axis=1).astype(float))
-    return _Logs(log_phi, log_mu, log_1m, A, b, None, None)
+        V = np.hstack([zero.astype(float) - one, one.sum(axis=1, keepdims=True)])
+    return _Logs(log_phi, log_mu, log_1m, C, V)
 
 
-def _log_joint(X: np.ndarray, logs: _Logs) -> np.ndarray:
-    L = X @ logs.A.T
-    L += logs.b
+def _with_ones(X: np.ndarray) -> np.ndarray:
+    """X1 = [X, 1]: the data with a column of ones appended (the form the fast products use)."""
+    X1 = np.empty((X.shape[0], X.shape[1] + 1))
+    X1[:, :-1] = X
+    X1[:, -1] = 1.0
+    return X1
+
+
+def _log_joint(X1: np.ndarray, logs: _Logs) -> np.ndarray:
+    L = X1 @ logs.C.T
     if logs.V is not None:
         # sum_d x_d [mu_jd = 0] + (1 - x_d) [mu_jd = 1]: the number of d where x has probability 0.
-        L[(X @ logs.V.T + logs.v0) > 0.5] = -np.inf
+        L[(X1 @ logs.V.T) > 0.5] = -np.inf
     return L
 
 
@@ -128,7 +134,7 @@ def bernoulli_log_joint(X, params) -> np.ndarray:
     mu_jd is 0 or 1 the entry is exactly -inf if some x_d contradicts it, and
     finite otherwise (0 ln 0 = 0); never NaN.
     """
-    return _log_joint(as_binary(X), _logs(params))
+    return _log_joint(_with_ones(as_binary(X)), _logs(params))
 
 
 def _logsumexp_rows(L):
@@ -169,19 +175,20 @@ def _impossible_point(i: int, where: str) -> ValueError:
 
 def sufficient_statistics(X, W) -> tuple[np.ndarray, np.ndarray]:
     """N_j = sum_i w_ij (k,) and S_jd = sum_i w_ij x_id (k, n): all the M-step needs."""
-    W = np.asarray(W, dtype=float)
-    return W.sum(axis=0), W.T @ np.asarray(X, dtype=float)
+    T = np.asarray(W, dtype=float).T @ _with_ones(np.asarray(X, dtype=float))
+    return T[:, -1], T[:, :-1]
 
 
 def m_step_from_stats(N, S, alpha: float = 0.0) -> BernoulliParams:
     """phi_j = N_j / m and mu_jd = (S_jd + alpha) / (N_j + 2 alpha) (MAP under Beta(alpha + 1, alpha + 1)).
 
-    N_j gets scikit-learn's 10 eps guard, so an empty component gives no 0/0;
+    An empty component (N_j = 0) gets phi_j = 0 and, for alpha = 0, mu_j = 0 instead of 0/0;
     mu is clipped to [0, 1] against round-off in S_jd <= N_j.
     """
-    Nk = np.asarray(N, dtype=float) + _EMPTY_GUARD
-    mu = (np.asarray(S, dtype=float) + alpha) / (Nk + 2.0 * alpha)[:, None]
-    return BernoulliParams(Nk / Nk.sum(), np.clip(mu, 0.0, 1.0))
+    N, S = np.asarray(N, dtype=float), np.asarray(S, dtype=float)
+    denom = N + 2.0 * alpha
+    mu = (S + alpha) / np.where(denom > 0, denom, 1.0)[:, None]
+    return BernoulliParams(N / N.sum(), np.clip(mu, 0.0, 1.0))
 
 
 def m_step(X, W, alpha: float = 0.0) -> BernoulliParams:
@@ -214,13 +221,18 @@ def _check_alpha(alpha) -> float:
 
 def _expected_from_stats(N, S, logs: _Logs) -> float:
     """sum_j N_j ln phi_j + sum_jd [S_jd ln mu_jd + (N_j - S_jd) ln(1 - mu_jd)], a 0-weight term counting 0."""
-    # N_j - S_jd is the weight on points with x_d = 0. Where mu_jd = 1 it is 0 up to the round-off
-    # of two different summation orders (mu rounds to 1 only then): count such a remainder as 0.
-    rest = N[:, None] - S
-    rest = np.where(rest > 1e-9 * np.maximum(N[:, None], 1.0), rest, 0.0)
+    # A probability of exactly 0 next to a weight that is not exactly 0 comes from rounding: mu_jd =
+    # S_jd / N_j underflows to 0, rounds to 1 (N_j - S_jd then holds only round-off), or phi_j to 0.
+    # The exact term w ln p (w / N_j tiny) is then ~0, not -inf: count weights below 1e-9 N_j as 0.
+    scale = 1e-9 * np.maximum(N, 1.0)
     total = 0.0
-    for w, lg in ((N, logs.log_phi), (S, logs.log_mu), (rest, logs.log_1m)):
-        total += np.multiply(w, lg, out=np.zeros(np.shape(w)), where=w > 0).sum()
+    for w, lg, tiny in (
+        (N, logs.log_phi, 1e-9 * max(N.sum(), 1.0)),
+        (S, logs.log_mu, scale[:, None]),
+        (N[:, None] - S, logs.log_1m, scale[:, None]),
+    ):
+        keep = (w > 0) & ((lg > -np.inf) | (w > tiny))
+        total += np.multiply(w, lg, out=np.zeros(np.shape(w)), where=keep).sum()
     return float(total)
 
 
