@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import bernoulli_core as core
+from ._engine import blas_threads_limited
 from ._kmeans import kmeans_labels
 from ._validation import check_random_state
 from .base import BaseMixture
@@ -138,8 +139,11 @@ class BernoulliMixture(BaseMixture):
         return weights, means
 
     def _prepare(self, X, fitted=False):
-        # X1 = [X, 1]: the log-joint's bias and N_j then come out of the same matrix products.
-        return core._with_ones(core.as_binary(X, f"X passed to {type(self).__name__}"))
+        # F = [X, 1]^T, feature-major: the log-joint's bias and N_j come out of the same matrix products.
+        return core._feature_major(core.as_binary(X, f"X passed to {type(self).__name__}"))
+
+    def _em_context(self, F):
+        return blas_threads_limited(F.size * self.n_components * 2)
 
     def _state(self, params) -> _State:
         return _State(params, core._logs(params))
@@ -165,20 +169,12 @@ class BernoulliMixture(BaseMixture):
         return self._state(core.BernoulliParams(self.weights_, self.means_))
 
     def _log_joint(self, data, state):
-        return core._log_joint(data, state.logs)
+        return core._log_joint_fm(data, state.logs).T
 
     def _e_step(self, data, state):
-        """l(Theta) and the sufficient statistics (N_j, sum_i w_ij x_i), in one pass over the data."""
-        L = core._log_joint(data, state.logs)
-        mx = L.max(axis=1)
-        if not np.all(np.isfinite(mx)):
-            raise core._impossible_point(int(np.flatnonzero(~np.isfinite(mx))[0]), "the starting parameters")
-        L -= mx[:, None]
-        np.exp(L, out=L)
-        s = L.sum(axis=1)
-        L /= s[:, None]
-        T = L.T @ data
-        return float(mx.sum() + np.log(s).sum()), (T[:, -1], T[:, :-1])
+        """l(Theta) and the sufficient statistics (N_j, sum_i w_ij x_i), in one blocked pass over the data."""
+        log_lik, T = core._em_pass(data, state.logs, "the starting parameters")
+        return log_lik, (T[:, -1], T[:, :-1])
 
     def _expected_log_joint(self, data, state, stats):
         return core._expected_from_stats(*stats, state.logs)
@@ -205,7 +201,7 @@ class BernoulliMixture(BaseMixture):
     # and no posterior; the driver's methods would give NaN and warnings for it.
 
     def _final_pass(self, data, state):
-        L = core._log_joint(data, state.logs)
+        L = core._log_joint_fm(data, state.logs).T
         return float(core._logsumexp_rows(L).sum()), L.argmax(axis=1)
 
     def _posterior_log(self, X, method):

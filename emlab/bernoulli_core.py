@@ -112,19 +112,55 @@ def _logs(params) -> _Logs:
 
 
 def _with_ones(X: np.ndarray) -> np.ndarray:
-    """X1 = [X, 1]: the data with a column of ones appended (the form the fast products use)."""
+    """X1 = [X, 1]: the data with a column of ones appended."""
     X1 = np.empty((X.shape[0], X.shape[1] + 1))
     X1[:, :-1] = X
     X1[:, -1] = 1.0
     return X1
 
 
-def _log_joint(X1: np.ndarray, logs: _Logs) -> np.ndarray:
-    L = X1 @ logs.C.T
+def _feature_major(X: np.ndarray) -> np.ndarray:
+    """F = X1^T, shape (n + 1, m), C-contiguous: one row per pixel, then a row of ones.
+
+    The fast pass works on column blocks of F (as emlab's Gaussian engine does): on these
+    thin products (k ~ 10 rows) that is ~2x faster than X @ C.T on row-major data.
+    """
+    F = np.empty((X.shape[1] + 1, X.shape[0]))
+    F[:-1] = X.T
+    F[-1] = 1.0
+    return F
+
+
+def _log_joint_fm(F: np.ndarray, logs: _Logs) -> np.ndarray:
+    """ln p(x^(i), z = j; Theta) for the columns of F, shape (k, m): C F, with -inf where x contradicts mu."""
+    L = logs.C @ F
     if logs.V is not None:
         # sum_d x_d [mu_jd = 0] + (1 - x_d) [mu_jd = 1]: the number of d where x has probability 0.
-        L[(X1 @ logs.V.T) > 0.5] = -np.inf
+        L[(logs.V @ F) > 0.5] = -np.inf
     return L
+
+
+# Columns of F per block in the fast pass: the block and its (k, block) temporaries stay in cache.
+_BLOCK = 4096
+
+
+def _em_pass(F: np.ndarray, logs: _Logs, where: str):
+    """One E-step over column blocks of F: l(Theta) and T = W^T X1 = [S | N], shape (k, n + 1)."""
+    T = np.zeros((logs.C.shape[0], F.shape[0]))
+    log_lik = 0.0
+    for start in range(0, F.shape[1], _BLOCK):
+        Fb = F[:, start : start + _BLOCK]
+        L = _log_joint_fm(Fb, logs)
+        mx = L.max(axis=0)
+        if not np.all(np.isfinite(mx)):
+            raise _impossible_point(start + int(np.flatnonzero(~np.isfinite(mx))[0]), where)
+        L -= mx
+        np.exp(L, out=L)
+        s = L.sum(axis=0)
+        L /= s  # the block's responsibilities, (k, b)
+        log_lik += mx.sum() + np.log(s).sum()
+        T += L @ Fb.T
+    return float(log_lik), T
 
 
 def bernoulli_log_joint(X, params) -> np.ndarray:
@@ -134,7 +170,7 @@ def bernoulli_log_joint(X, params) -> np.ndarray:
     mu_jd is 0 or 1 the entry is exactly -inf if some x_d contradicts it, and
     finite otherwise (0 ln 0 = 0); never NaN.
     """
-    return _log_joint(_with_ones(as_binary(X)), _logs(params))
+    return _log_joint_fm(_feature_major(as_binary(X)), _logs(params)).T
 
 
 def _logsumexp_rows(L):
