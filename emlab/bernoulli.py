@@ -87,6 +87,7 @@ class BernoulliMixture(BaseMixture):
     Examples
     --------
     >>> import numpy as np
+    >>> from emlab import BernoulliMixture
     >>> X = np.array([[1, 1, 0, 0]] * 5 + [[0, 0, 1, 1]] * 5)
     >>> sorted(BernoulliMixture(2, random_state=0).fit(X).means_[:, 0].round(3).tolist())
     [0.143, 0.857]
