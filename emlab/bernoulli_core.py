@@ -27,9 +27,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .params import SIMPLEX_TOL
+
 __all__ = [
     "BernoulliParams",
     "as_binary",
+    "check_params",
     "bernoulli_log_joint",
     "log_likelihood",
     "e_step",
@@ -41,6 +44,7 @@ __all__ = [
     "spherical_responsibilities",
     "distortion",
 ]
+
 
 class BernoulliParams(NamedTuple):
     """Theta of a mixture of Bernoullis: weights phi (k,) and probabilities mu (k, n)."""
@@ -95,8 +99,34 @@ def as_binary(X, name: str = "X") -> np.ndarray:
     return X
 
 
+def check_params(params, n: int | None = None) -> BernoulliParams:
+    """``params`` as a :class:`BernoulliParams` with phi on the simplex and mu in [0, 1] of shape (k, n).
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong (shape, range, sum) and how to fix it.
+    """
+    try:
+        phi, mu = (np.asarray(a, dtype=float) for a in params)
+    except (TypeError, ValueError):
+        raise ValueError("params must be a BernoulliParams(phi, mu) or a pair (phi, mu) of arrays.") from None
+    if mu.ndim != 2 or phi.shape != (mu.shape[0],) or (n is not None and mu.shape[1] != n):
+        raise ValueError(
+            f"params need phi of shape (k,) and mu of shape (k, n){f' with n = {n}, the columns of X' if n else ''}; "
+            f"got phi {phi.shape} and mu {mu.shape}."
+        )
+    if not (np.all((mu >= 0) & (mu <= 1)) and np.all(phi >= 0)):
+        raise ValueError("mu must lie in [0, 1] and phi must be >= 0 (they are probabilities); NaN is neither.")
+    if abs(phi.sum() - 1.0) > SIMPLEX_TOL:
+        raise ValueError(
+            f"phi must sum to 1 (a distribution over components); got {phi.sum():.10g}. Divide by its sum."
+        )
+    return BernoulliParams(phi, mu)
+
+
 def _logs(params) -> _Logs:
-    phi, mu = (np.asarray(a, dtype=float) for a in params)
+    phi, mu = params
     with np.errstate(divide="ignore"):  # ln 0 = -inf is wanted here and handled below
         log_phi, log_mu, log_1m = np.log(phi), np.log(mu), np.log1p(-mu)
     zero, one = mu == 0, mu == 1
@@ -170,7 +200,8 @@ def bernoulli_log_joint(X, params) -> np.ndarray:
     mu_jd is 0 or 1 the entry is exactly -inf if some x_d contradicts it, and
     finite otherwise (0 ln 0 = 0); never NaN.
     """
-    return _log_joint_fm(_feature_major(as_binary(X)), _logs(params)).T
+    X = as_binary(X)
+    return _log_joint_fm(_feature_major(X), _logs(check_params(params, X.shape[1]))).T
 
 
 def _logsumexp_rows(L):
@@ -211,7 +242,13 @@ def _impossible_point(i: int, where: str) -> ValueError:
 
 def sufficient_statistics(X, W) -> tuple[np.ndarray, np.ndarray]:
     """N_j = sum_i w_ij (k,) and S_jd = sum_i w_ij x_id (k, n): all the M-step needs."""
-    T = np.asarray(W, dtype=float).T @ _with_ones(np.asarray(X, dtype=float))
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != X.shape[0] or not np.all(W >= 0):
+        raise ValueError(
+            f"W must be an (m, k) array of responsibilities >= 0 with m = {X.shape[0]} (the rows of X); "
+            f"got shape {W.shape}{'' if W.ndim != 2 or np.all(W >= 0) else ' with negative or NaN entries'}."
+        )
+    T = W.T @ _with_ones(X)
     return T[:, -1], T[:, :-1]
 
 
@@ -244,12 +281,20 @@ def m_step(X, W, alpha: float = 0.0) -> BernoulliParams:
     """
     X = as_binary(X)
     N, S = sufficient_statistics(X, W)
+    rows = np.asarray(W, dtype=float).sum(axis=1)
+    if np.any(np.abs(rows - 1.0) > 1e-8):
+        i = int(np.argmax(np.abs(rows - 1.0)))
+        raise ValueError(
+            f"Each row of W must sum to 1 (a distribution over components); row {i} sums to {rows[i]:.10g}."
+        )
     return m_step_from_stats(N, S, _check_alpha(alpha))
 
 
 def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (
-        math.isfinite(alpha) and alpha >= 0
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not (math.isfinite(alpha) and alpha >= 0)
     ):
         raise ValueError(f"The 'alpha' parameter must be a finite float >= 0; got {alpha!r}. Use 0 for no smoothing.")
     return float(alpha)
@@ -276,7 +321,7 @@ def expected_complete_log_likelihood(X, W, params) -> float:
     """E_q[ln p(x, z; Theta)] = sum_ij w_ij ln p(x^(i), z = j; Theta) for responsibilities W (0 ln 0 = 0)."""
     X = as_binary(X)
     N, S = sufficient_statistics(X, W)
-    return _expected_from_stats(N, S, _logs(params))
+    return _expected_from_stats(N, S, _logs(check_params(params, X.shape[1])))
 
 
 def log_prior(params, alpha: float) -> float:
@@ -285,10 +330,9 @@ def log_prior(params, alpha: float) -> float:
     0 for alpha = 0 (the uniform Beta(1, 1)), so MAP-EM's objective l(Theta) + ln p(mu)
     is then the log-likelihood; -inf if alpha > 0 and some mu_jd is 0 or 1.
     """
-    alpha = _check_alpha(alpha)
+    alpha, mu = _check_alpha(alpha), check_params(params).mu
     if alpha == 0:
         return 0.0
-    mu = np.asarray(params[1], dtype=float)
     with np.errstate(divide="ignore"):
         s = float(np.log(mu).sum() + np.log1p(-mu).sum())
     log_beta = 2 * math.lgamma(alpha + 1) - math.lgamma(2 * alpha + 2)

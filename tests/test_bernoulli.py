@@ -149,6 +149,29 @@ def test_impossible_point_in_e_step_says_how_to_fix():
         bc.e_step(X, (np.array([0.5, 0.5]), np.array([[0.0, 0.5], [0.0, 0.2]])))
 
 
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda X, W, p: bc.e_step(X, (p.phi, p.mu[:, :2])), r"mu of shape \(k, n\) with n = 3.*got phi \(2,\)"),
+        (lambda X, W, p: bc.e_step(X, (p.phi, p.mu + 1)), r"mu must lie in \[0, 1\]"),
+        (lambda X, W, p: bc.log_likelihood(X, (p.phi * 2, p.mu)), r"phi must sum to 1.*Divide by its sum"),
+        (lambda X, W, p: bc.e_step(X, p.mu), r"params need phi of shape \(k,\)"),
+        (lambda X, W, p: bc.e_step(X * 0.5, p), r"X must be binary.*found 0.5 at row 0"),
+        (lambda X, W, p: bc.m_step(X, W[:-1]), r"W must be an \(m, k\) array .* m = 6"),
+        (lambda X, W, p: bc.m_step(X, -W), r"negative or NaN entries"),
+        (lambda X, W, p: bc.m_step(X, W * 2), r"Each row of W must sum to 1.*row 0 sums to 2"),
+        (lambda X, W, p: bc.m_step(X, W, alpha=-1), r"'alpha' parameter must be a finite float >= 0"),
+        (lambda X, W, p: bc.log_prior(p, alpha=np.inf), r"'alpha' parameter must be a finite float >= 0"),
+    ],
+)
+def test_functional_core_bad_input_says_what_to_do(call, pattern):
+    X = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 1]])
+    W = np.full((6, 2), 0.5)
+    params = bc.BernoulliParams(np.array([0.4, 0.6]), np.full((2, 3), 0.3))
+    with pytest.raises(ValueError, match=pattern):
+        call(X, W, params)
+
+
 def test_spherical_responsibilities_become_one_hot_and_em_becomes_lloyd():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(c, 0.6, size=(40, 2)) for c in ([0, 0], [4, 0], [0, 4])])
