@@ -71,8 +71,8 @@ class _Logs(NamedTuple):
     log_phi: np.ndarray
     log_mu: np.ndarray
     log_1m: np.ndarray
-    C: np.ndarray  # [ln mu - ln(1 - mu) | ln phi_j + sum_d ln(1 - mu_jd)], 0 / left out where mu is 0 or 1
-    V: np.ndarray | None  # [[mu == 0] - [mu == 1] | number of mu_jd == 1]; None when no mu is 0 or 1
+    C: np.ndarray  # [ln mu - ln(1 - mu) | ln phi_j + sum_d ln(1 - mu_jd)], finite: -inf terms left out
+    V: np.ndarray | None  # [[mu == 0] - [mu == 1] | #(mu_jd == 1) + [phi_j == 0]]; None if nothing is 0 or 1
 
 
 def as_binary(X, name: str = "X") -> np.ndarray:
@@ -129,15 +129,17 @@ def _logs(params) -> _Logs:
     phi, mu = params
     with np.errstate(divide="ignore"):  # ln 0 = -inf is wanted here and handled below
         log_phi, log_mu, log_1m = np.log(phi), np.log(mu), np.log1p(-mu)
-    zero, one = mu == 0, mu == 1
+    zero, one, no_weight = mu == 0, mu == 1, phi == 0
     saturated = zero | one
-    # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf; keep it out of the
-    # product (where 0 * -inf would be NaN) and count the contradictions separately.
+    # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf, and phi_j = 0 makes
+    # ln phi_j = -inf: keep every -inf out of the matrix product (0 * -inf would be NaN, even in BLAS's
+    # padding) and count the contradictions separately, in V.
     finite_1m = np.where(saturated, 0.0, log_1m)
-    C = np.hstack([np.where(saturated, 0.0, log_mu - finite_1m), (log_phi + finite_1m.sum(axis=1))[:, None]])
+    bias = np.where(no_weight, 0.0, log_phi) + finite_1m.sum(axis=1)
+    C = np.hstack([np.where(saturated, 0.0, log_mu - finite_1m), bias[:, None]])
     V = None
-    if saturated.any():
-        V = np.hstack([zero.astype(float) - one, one.sum(axis=1, keepdims=True)])
+    if saturated.any() or no_weight.any():
+        V = np.hstack([zero.astype(float) - one, (one.sum(axis=1) + no_weight)[:, None]])
     return _Logs(log_phi, log_mu, log_1m, C, V)
 
 

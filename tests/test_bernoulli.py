@@ -105,7 +105,9 @@ def test_log_joint_matches_reference_including_saturated_mu(seed):
     mu = start["means_init"].copy()
     mu[rng.uniform(size=mu.shape) < 0.25] = 0.0
     mu[rng.uniform(size=mu.shape) < 0.25] = 1.0
-    phi = start["weights_init"]
+    phi = start["weights_init"].copy()
+    if seed % 2:
+        phi[0], phi[1] = 0.0, phi[0] + phi[1]  # ln phi_0 = -inf: component 0 is impossible for every point
     ours = bc.bernoulli_log_joint(X, (phi, mu))
     ref = np.array(ref_log_joint(X, phi, mu))
     assert not np.isnan(ours).any()
@@ -269,6 +271,17 @@ def test_saturated_start_without_contradiction(alpha):
     for key in ("log_likelihood", "elbo_after_m", "kl_after_m"):
         assert not np.isnan(bm.history_[key]).any()
     assert np.all(np.diff(lb[np.isfinite(lb)]) >= -1e-12)
+
+
+@pytest.mark.parametrize("init_params", ["random", "random_from_data", "kmeans"])
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_more_components_than_distinct_points_leaves_empty_components_silently(init_params, alpha):
+    X = np.array([[1, 0, 1]] * 10 + [[0, 1, 0]] * 10)
+    bm = BernoulliMixture(4, init_params=init_params, alpha=alpha, random_state=0).fit(X)
+    W = bm.predict_proba(X)
+    assert np.all(np.isfinite(W)) and np.allclose(W.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(bm.lower_bounds_[1:])) and np.all(np.isfinite(bm.history_["elbo_after_m"]))
+    assert bm.score(X) == pytest.approx(ref_log_likelihood(X, bm.weights_, bm.means_) / 20, rel=1e-12)
 
 
 def test_maximum_likelihood_on_digits_reaches_zero_probabilities_without_nan():
