@@ -41,6 +41,7 @@ __all__ = [
     "m_step_from_stats",
     "expected_complete_log_likelihood",
     "log_prior",
+    "spherical_log_joint",
     "spherical_responsibilities",
     "distortion",
 ]
@@ -341,17 +342,33 @@ def log_prior(params, alpha: float) -> float:
     return alpha * s - mu.size * log_beta
 
 
+def _check_sigma(sigma) -> float:
+    if not (isinstance(sigma, (int, float, np.integer, np.floating)) and sigma > 0 and math.isfinite(sigma)):
+        raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}. For sigma -> 0 use a small value.")
+    return float(sigma)
+
+
+def spherical_log_joint(X, means, sigma: float) -> np.ndarray:
+    """ln p(x^(i), z = j) for a Gaussian mixture with equal weights 1/k and shared covariance sigma^2 I, (m, k).
+
+    ln p(x, z = j) = -||x - mu_j||^2 / (2 sigma^2) - (n / 2) ln(2 pi sigma^2) - ln k, so sigma^2 times
+    E_q[ln p(x, z)] tends to -(1/2) sum_ij w_ij ||x_i - mu_j||^2 as sigma -> 0 (the constants times
+    sigma^2 vanish): for one-hot w on the nearest means that is -J / 2, k-means' :func:`distortion`.
+    """
+    sigma = _check_sigma(sigma)
+    X, means = np.atleast_2d(np.asarray(X, dtype=float)), np.atleast_2d(np.asarray(means, dtype=float))
+    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    n, k = X.shape[1], means.shape[0]
+    return -d2 / (2.0 * sigma**2) - 0.5 * n * math.log(2.0 * math.pi * sigma**2) - math.log(k)
+
+
 def spherical_responsibilities(X, means, sigma: float) -> np.ndarray:
     """Responsibilities of a Gaussian mixture with equal weights 1/k and shared covariance sigma^2 I.
 
     w_ij = exp(-||x_i - mu_j||^2 / (2 sigma^2)) / sum_l exp(-||x_i - mu_l||^2 / (2 sigma^2)),
     computed in log space, so they stay valid (one-hot on the nearest mean) as sigma -> 0.
     """
-    if not (isinstance(sigma, (int, float, np.integer, np.floating)) and sigma > 0 and math.isfinite(sigma)):
-        raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}. For sigma -> 0 use a small value.")
-    X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
-    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-    L = -d2 / (2.0 * sigma**2)
+    L = spherical_log_joint(X, means, sigma)
     L -= L.max(axis=1, keepdims=True)
     W = np.exp(L)
     return W / W.sum(axis=1, keepdims=True)

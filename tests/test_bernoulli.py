@@ -197,6 +197,11 @@ def test_spherical_responsibilities_become_one_hot_and_em_becomes_lloyd():
     assert bc.distortion(X, lloyd) == pytest.approx(J) == pytest.approx(bc.distortion(X, lloyd, z))
     with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
         bc.spherical_responsibilities(X, means0, 0.0)
+    # sigma^2 E_q[ln p(x, z)] -> -J / 2 with q the posterior, as sigma -> 0
+    for sigma, tol in ((0.1, 0.5), (0.01, 0.01)):
+        W = bc.spherical_responsibilities(X, lloyd, sigma)
+        scaled = sigma**2 * float((W * bc.spherical_log_joint(X, lloyd, sigma)).sum())
+        assert abs(scaled + J / 2) < tol * J
 
 
 # ------------------------------------------------------------------------------ the estimator vs reference
