@@ -26,6 +26,7 @@ from .params import GMMParams
 
 # Loaded on first access: name -> the submodule that defines it.
 _LAZY_ATTRIBUTES = {
+    "BernoulliMixture": "bernoulli",
     "GaussianMixture": "mixture",
     "loop_em_step": "loop",
 }
@@ -48,6 +49,7 @@ __all__ = [
     "exercises",
     "plots",
     "style",
+    "BernoulliMixture",
     "GMMParams",
     "GaussianMixture",
     "as_data",

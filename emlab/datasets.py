@@ -1,8 +1,9 @@
-"""The data sets of the course: the two synthetic examples, sampling from any mixture, and Old Faithful.
+"""The data sets of the course: the two synthetic examples, sampling from any mixture, Old Faithful and digits.
 
 Everything random takes a ``seed`` and draws from its own ``numpy.random.default_rng(seed)``, so the
 same seed gives the same data in every notebook, test and figure. Nothing here touches the network:
-Old Faithful ships inside the package (see ``emlab/data/README.md`` for its provenance).
+Old Faithful and the binarised digits ship inside the package (see ``emlab/data/README.md`` for their
+provenance and licences).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ __all__ = [
     "two_clusters_2d",
     "sample_gmm",
     "load_faithful",
+    "load_digits_binary",
     "standardize",
     "FAITHFUL_COLUMNS",
+    "DIGITS_THRESHOLD",
 ]
 
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
+# A digits pixel (0..16 "on" cells of its 4x4 block) is 1 when it is at least this, i.e. half or more on.
+DIGITS_THRESHOLD = 8
 
 
 def _rng(seed) -> np.random.Generator:
@@ -146,6 +151,32 @@ def load_faithful(as_frame: bool = False):
 
         return pd.DataFrame(data, columns=list(FAITHFUL_COLUMNS))
     return data
+
+
+def load_digits_binary() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 8x8 handwritten digits of the UCI "Optical Recognition of Handwritten Digits" set, binarised.
+
+    The images scikit-learn ships as ``load_digits`` (the UCI set's test part), read from the
+    copy shipped inside emlab (no network, no scikit-learn). Each pixel of the original images
+    counts the "on" cells of a 4x4 block (0..16); here it is 1 when the count is at least
+    :data:`DIGITS_THRESHOLD` = 8 and 0 otherwise. Source: Alpaydin and Kaynak (1998), UCI
+    Machine Learning Repository, CC BY 4.0; see ``emlab/data/README.md``.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), int
+        One image per row, entries 0 or 1, row-major: ``X[i].reshape(8, 8)`` is image i.
+    labels : ndarray of shape (1797,), int
+        The digit 0-9 each image shows (about 180 of each), in scikit-learn's order.
+    """
+    text = resources.files("emlab").joinpath("data", "digits_binary.csv").read_text(encoding="ascii")
+    lines = text.splitlines()
+    if lines[0] != "label,pixels":
+        raise ValueError(f"emlab/data/digits_binary.csv has header {lines[0]!r}; expected 'label,pixels'.")
+    labels = np.array([int(line.split(",")[0]) for line in lines[1:]], dtype=np.int64)
+    packed = np.frombuffer(bytes.fromhex("".join(line.split(",")[1] for line in lines[1:])), dtype=np.uint8)
+    X = np.unpackbits(packed.reshape(len(labels), 8), axis=1, bitorder="big").astype(np.int64)
+    return X, labels
 
 
 def standardize(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

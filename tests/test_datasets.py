@@ -123,3 +123,74 @@ def test_standardize_round_trip():
     np.testing.assert_allclose(Xs * std + mean, X)
     with pytest.raises(ValueError, match="constant"):
         ds.standardize(np.column_stack([np.arange(5.0), np.ones(5)]))
+
+
+# ------------------------------------------------------------------------------------ binarised digits
+
+
+def _digits_rows_from_file():
+    """The shipped digits file decoded with int(hex, 16) bit by bit, independently of load_digits_binary."""
+    text = resources.files("emlab").joinpath("data", "digits_binary.csv").read_text(encoding="ascii")
+    header, *rows = text.splitlines()
+    labels = np.array([int(r.split(",")[0]) for r in rows])
+    X = np.array([[(int(r.split(",")[1], 16) >> (63 - d)) & 1 for d in range(64)] for r in rows])
+    return header, X, labels
+
+
+def test_load_digits_binary_shapes_values_and_label_counts():
+    X, labels = ds.load_digits_binary()
+    assert X.shape == (1797, 64) and labels.shape == (1797,)
+    assert X.dtype.kind == "i" and labels.dtype.kind == "i"
+    assert set(np.unique(X).tolist()) == {0, 1}
+    # UCI optdigits.tes class counts (the test set scikit-learn ships)
+    np.testing.assert_array_equal(np.bincount(labels), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    # the borders of an 8x8 digit are mostly off, the centre columns often on
+    img = X.reshape(-1, 8, 8).mean(axis=0)
+    assert img[:, 0].mean() < 0.05 and img[2:6, 3:5].mean() > 0.3
+
+
+def test_load_digits_binary_matches_the_file():
+    header, X_file, labels_file = _digits_rows_from_file()
+    assert header == "label,pixels"
+    X, labels = ds.load_digits_binary()
+    np.testing.assert_array_equal(X, X_file)
+    np.testing.assert_array_equal(labels, labels_file)
+
+
+def test_load_digits_binary_is_sklearns_digits_thresholded_at_8():
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    digits = sk_datasets.load_digits()
+    X, labels = ds.load_digits_binary()
+    assert ds.DIGITS_THRESHOLD == 8
+    np.testing.assert_array_equal(X, (digits.data >= 8).astype(int))
+    np.testing.assert_array_equal(labels, digits.target)
+    # the rule is ">= 8", not "> 8": pixels equal to 8 are on
+    assert np.all(X[digits.data == 8] == 1) and np.all(X[digits.data == 7] == 0)
+
+
+def test_load_digits_binary_needs_no_sklearn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from emlab.datasets import load_digits_binary\n"
+        "X, y = load_digits_binary(); print(X.shape, int(X.sum()), int(y.sum()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    X, y = ds.load_digits_binary()
+    assert out.stdout.strip() == f"(1797, 64) {int(X.sum())} {int(y.sum())}"
+
+
+def test_build_script_reproduces_the_shipped_file():
+    pytest.importorskip("sklearn.datasets")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_digits.py"
+    spec = importlib.util.spec_from_file_location("build_digits", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = resources.files("emlab").joinpath("data", "digits_binary.csv").read_text(encoding="ascii")
+    assert module.build() == shipped
