@@ -1,6 +1,8 @@
 """How long does one step of the EM stepper take to redraw?  Goal: well under 100 ms for m <= 1000.
 
-Run: /work/venv/bin/python benchmarks/bench_stepper.py [--m 1000] [--frames 40]
+Run from the repository root, in the environment emlab is installed in:
+
+    python benchmarks/bench_stepper.py [--m 272 1000] [--frames 40]
 
 Prints, per data size m, the median time per step of
 - update:       moving the artists (offsets, colours, ellipses, trace) -- what `show(i)` costs;
@@ -23,7 +25,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from emlab import GMMParams, e_step, m_step, plots  # noqa: E402
+from emlab import GMMParams, plots, run_em  # noqa: E402
 from emlab.style import use_style  # noqa: E402
 
 
@@ -33,10 +35,10 @@ def snapshots(m: int, T: int, seed: int = 0):
         rng.multivariate_normal([-1.2, -1.0], [[0.2, 0.08], [0.08, 0.3]], m // 3),
         rng.multivariate_normal([0.8, 0.6], [[0.3, 0.1], [0.1, 0.25]], m - m // 3),
     ])
-    snaps = [GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)]
-    for _ in range(T):
-        snaps.append(m_step(X, e_step(X, snaps[-1])))
-    return X, snaps
+    start = GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)
+    # T iterations with no early stop (tol=0), every iterate recorded: the history_ schema.
+    _, history = run_em(X, start, max_iter=T, tol=0.0, record_params=True)
+    return X, history["params"]
 
 
 def median_ms(fn, frames: int) -> tuple[float, float]:

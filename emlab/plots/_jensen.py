@@ -18,9 +18,9 @@ from scipy.spatial import ConvexHull, QhullError
 
 from ..params import SIMPLEX_TOL
 from ..style import PALETTE
-from .density import _axes, _no_address_repr
+from ._common import figure_and_axes, no_address_repr
 
-__all__ = ["jensen", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic", "GALLERY"]
+__all__ = ["jensen", "jensen_static", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic"]
 
 # The gap bracket sits this far (points) right of x = E[x], clear of the markers; a gap drawn shorter
 # than _MIN_GAP_PT gets two outside arrows pointing at it, so it is visible however small it is.
@@ -101,7 +101,7 @@ class JensenArtists:
     p_labels: list = field(default_factory=list)
 
     _repr_fields = ("Ex", "f_Ex", "E_fx", "gap", "shape")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 def _function_name(f, f_label):
@@ -289,7 +289,7 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     F = lambda a: _apply(name, a)  # noqa: E731
     E = r"\mathbb{E}"
 
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     (curve,) = ax.plot(grid, y, color="black", linewidth=2.5, label=f"${F('x')}$", zorder=2)
     (points,) = ax.plot(
         x, fx, linestyle="none", marker="o", markersize=11, color=PALETTE[0], markeredgecolor="black",
@@ -411,7 +411,7 @@ class JensenStatic:
     panels: list = field(default_factory=list)
 
     _repr_fields = ("panels",)
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 @dataclass(repr=False)
@@ -599,22 +599,3 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     redraw()
     display(state)
     return state
-
-
-def _gallery_jensen_log():
-    return jensen().fig
-
-
-def _gallery_jensen_convex_many():
-    return jensen(np.exp, x=(-1.0, 0.0, 0.7, 1.5), p=(0.2, 0.3, 0.3, 0.2), xlim=(-1.5, 2.0)).fig
-
-
-def _gallery_jensen_static():
-    return jensen_static().fig
-
-
-GALLERY = {
-    "jensen_log": _gallery_jensen_log,
-    "jensen_convex_many": _gallery_jensen_convex_many,
-    "jensen_widget_static": _gallery_jensen_static,
-}

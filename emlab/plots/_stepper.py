@@ -28,16 +28,9 @@ from matplotlib.figure import Figure
 
 from ..core import as_data, e_step, log_likelihood
 from ..style import PALETTE
-from .gmm2d import (
-    _GREY,
-    _SUBSCRIPTS,
-    _ArtistsRecord,
-    _as_snapshots,
-    _legend_handles,
-    _view_limits,
-    gmm_2d,
-    loglik_trace,
-)
+from ._common import GREY, SUBSCRIPTS, ArtistsRecord, as_snapshots, legend_handles, view_limits
+from ._scatter import gmm_2d
+from ._trace import loglik_trace
 
 __all__ = ["EMStepper", "EMAnimation", "StaticArtists", "em_stepper", "em_animation", "em_static"]
 
@@ -110,7 +103,7 @@ class EMStepper:
             raise ValueError(f"image_format must be 'png' or 'jpeg'; got {image_format!r}.")
         self.image_format = image_format
         self.X = as_data(X)
-        self.snapshots = _as_snapshots(snapshots)
+        self.snapshots = as_snapshots(snapshots)
         self.loglik = _loglik(self.X, self.snapshots, loglik)
         self.states = _states(len(self.snapshots) - 1, half_steps)
         self.mass, self.soft, self.half_steps = mass, soft, half_steps
@@ -134,12 +127,12 @@ class EMStepper:
         # the panel its full width.
         self.scatter.legend_phi = False
         self.scatter.legend.remove()
-        self.scatter.legend = ax_gmm.legend(handles=_legend_handles(p0.k, None, True), loc="upper center",
+        self.scatter.legend = ax_gmm.legend(handles=legend_handles(p0.k, None, True), loc="upper center",
                                             bbox_to_anchor=(0.5, -0.14), ncols=p0.k + 1, borderaxespad=0.0)
         # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
         self._fix_limits(ax_gmm)
         self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
-        self.trace.line.set(color=_GREY, alpha=0.35, marker="o", markersize=4)
+        self.trace.line.set(color=GREY, alpha=0.35, marker="o", markersize=4)
         t = np.arange(len(self.loglik))
         (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
                                       label="$\\ell(\\Theta^{(t)})$ so far")
@@ -161,7 +154,7 @@ class EMStepper:
         return len(self.states)
 
     def _fix_limits(self, ax) -> None:
-        xlim, ylim = _view_limits(self.X, self.snapshots, self.mass)
+        xlim, ylim = view_limits(self.X, self.snapshots, self.mass)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
         ax.set_autoscale_on(False)
@@ -177,11 +170,11 @@ class EMStepper:
             # Before the first E-step nobody has been assigned: one grey, round cloud.
             for j, coll in enumerate(self.scatter.points):
                 coll.set_offsets(self.X if j == 0 else np.empty((0, 2)))
-                coll.set_facecolors([_GREY])
+                coll.set_facecolors([GREY])
         else:
             self.scatter.update(self.snapshots[p_idx], W=self.W(w_idx))
         phi = self.snapshots[p_idx].phi
-        weights = ", ".join(f"\u03c6{str(j + 1).translate(_SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
+        weights = ", ".join(f"\u03c6{str(j + 1).translate(SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
         self.scatter.ax.set_title(f"{label}\n{weights}")
         t = np.arange(p_idx + 1)
         self.progress.set_data(t, self.loglik[: p_idx + 1])
@@ -443,7 +436,7 @@ def em_animation(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = Tru
 # Static fallback
 # ----------------------------------------------------------------------------------------------------------
 @dataclass(repr=False)
-class StaticArtists(_ArtistsRecord):
+class StaticArtists(ArtistsRecord):
     """What :func:`em_static` drew.
 
     Attributes
@@ -493,7 +486,7 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
     StaticArtists
     """
     X = as_data(X)
-    snapshots = _as_snapshots(snapshots)
+    snapshots = as_snapshots(snapshots)
     T = len(snapshots) - 1
     loglik = _loglik(X, snapshots, loglik)
     if iterations is None:
@@ -522,7 +515,7 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         axes = axes[:n_panels]
     fig = axes[0].figure
     panels = []
-    xlim, ylim = _view_limits(X, [snapshots[t] for t in its], mass)
+    xlim, ylim = view_limits(X, [snapshots[t] for t in its], mass)
     for a, t in zip(axes[:-1], its, strict=True):
         panels.append(gmm_2d(X, snapshots[t], soft=soft, mass=mass, ax=a, legend=False, xlabel=xlabel,
                              ylabel=ylabel, title=f"$t = {t}$: $\\ell = {loglik[t]:.2f}$"))
@@ -534,36 +527,9 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
     trace.legend.remove()
     trace.legend = axes[-1].legend(loc="lower right")
     # One legend for all panels, below them, so it hides no data.
-    handles = _legend_handles(snapshots[0].k, None, True)
+    handles = legend_handles(snapshots[0].k, None, True)
     if ax is None:
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     else:
         legend = axes[0].legend(handles=handles, loc="best")
     return StaticArtists(fig=fig, axes=axes, panels=panels, trace=trace, iterations=its, legend=legend)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Gallery (``python -m emlab.gallery OUTDIR``)
-# ----------------------------------------------------------------------------------------------------------
-def _gallery_em_static():
-    from .gmm2d import faithful_em_run
-
-    Xs, snaps = faithful_em_run()
-    art = em_static(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
-    art.fig.suptitle("EM on Old Faithful: the stepper's static fallback")
-    return art.fig
-
-
-def _gallery_em_stepper_frame():
-    from .gmm2d import faithful_em_run
-
-    Xs, snaps = faithful_em_run()
-    stepper = em_stepper(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
-    stepper.show(9)  # iteration 5, after its E-step: points recoloured, ellipses not yet moved
-    return stepper.fig
-
-
-GALLERY = {
-    "em_static_faithful": _gallery_em_static,
-    "em_stepper_frame": _gallery_em_stepper_frame,
-}

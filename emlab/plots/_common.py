@@ -1,0 +1,196 @@
+"""What the figure modules of :mod:`emlab.plots` share: records, axes, the 2-D mixture's geometry and legend,
+and the slide layout. Private to the package; the figure modules import from here and never from each other's
+private names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from scipy.stats import chi2
+
+from ..params import GMMParams
+from ..style import component_style
+
+# Plain data points, and anything drawn "before the model has a say".
+GREY = (0.45, 0.45, 0.45)
+MEAN_MARKER = "X"
+SUBSCRIPTS = str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Records of what was drawn
+# ----------------------------------------------------------------------------------------------------------
+class ArtistsRecord:
+    """Base of the records the 2-D figures return.
+
+    The repr is short and free of object addresses. In a notebook the record displays nothing: the figure
+    is the output. (A trailing ``;`` hides a cell's value under nbconvert but not under nbval, which runs
+    cells with store_history=False; a record with no display of its own gives the same outputs in both.)
+    """
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, v in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(v, np.ndarray):
+                parts.append(f"{name}=array{tuple(v.shape)}")
+            elif isinstance(v, list | tuple | dict):
+                parts.append(f"{name}=[{len(v)} item{'' if len(v) == 1 else 's'}]")
+            elif isinstance(v, float | np.floating):
+                parts.append(f"{name}={float(v):.6f}")
+            elif v is None or isinstance(v, bool | int | str):
+                parts.append(f"{name}={v!r}")
+            else:
+                parts.append(f"{name}=<{type(v).__name__}>")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
+def no_address_repr(self) -> str:
+    """Short repr of a record with ``_repr_fields``: its class and sizes, never an object address.
+
+    A notebook cell that ends with a plotting call shows this text (nbval compares it), so it must be
+    the same on every run.
+    """
+    parts = []
+    for name in self._repr_fields:
+        v = getattr(self, name)
+        if isinstance(v, np.ndarray):
+            parts.append(f"{name}=array{tuple(v.shape)}")
+        elif isinstance(v, (list, tuple)):
+            parts.append(f"{name}=[{len(v)} item{'s' if len(v) != 1 else ''}]")
+        elif isinstance(v, (float, np.floating)):
+            parts.append(f"{name}={float(v):.6f}")
+        else:
+            parts.append(f"{name}={v!r}")
+    return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def figure_and_axes(ax, figsize=None):
+    """The given axes and its figure, or a new figure with one axes when ``ax`` is None."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Slide layout: multi-panel figures sized for a 16:9 slide
+# ----------------------------------------------------------------------------------------------------------
+LAYOUTS = ("notebook", "slide")
+#: A slide figure at the course's 100 dpi is at most 1200 x 600 px: it fits a 1280 x 720 slide under a
+#: one-line heading at its natural size, so every text of >= 12 pt is >= 16 px on the slide (>= 12 px
+#: even when the deck shrinks the picture to 75%).
+SLIDE_FIGSIZE = (12.0, 6.0)
+SLIDE_DPI = 100
+# Font sizes (pt) on a slide figure: nothing below 12 pt.
+SLIDE_RC = {
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 15,
+}
+
+
+def check_layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}: 'slide' sizes the figure for a 16:9 slide; got {layout!r}.")
+    return layout
+
+
+@contextlib.contextmanager
+def layout_context(layout: str):
+    """rcParams for ``layout``: slide font sizes (every text >= 12 pt) inside the block for "slide"."""
+    if check_layout(layout) == "slide":
+        with plt.rc_context(SLIDE_RC):
+            yield
+    else:
+        yield
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 2-D mixtures: ellipse geometry, recorded runs, the component legend
+# ----------------------------------------------------------------------------------------------------------
+def ellipse_geometry(Sigma: np.ndarray, mass: float):
+    """(width, height, angle in degrees) of the ellipse holding ``mass`` of N(mu, Sigma) in 2-D.
+
+    (x - mu)^T Sigma^{-1} (x - mu) is chi-square with 2 degrees of freedom, so the region of probability
+    ``mass`` is that quadratic form <= c = chi2.ppf(mass, 2): semi-axes sqrt(c lambda) along the
+    eigenvectors of Sigma. The angle is the direction of the major axis, in (-90, 90].
+    """
+    vals, vecs = np.linalg.eigh(Sigma)
+    if vals[0] <= 0:
+        raise ValueError(f"a covariance is not positive definite (eigenvalues {vals}); it has no ellipse.")
+    c = chi2.ppf(mass, df=2)
+    width, height = 2.0 * np.sqrt(c * vals[1]), 2.0 * np.sqrt(c * vals[0])
+    if np.isclose(vals[1], vals[0], rtol=1e-12, atol=0.0):
+        return width, height, 0.0  # a circle: every direction is an eigenvector
+    angle = np.degrees(np.arctan2(vecs[1, 1], vecs[0, 1]))
+    if angle <= -90.0:
+        angle += 180.0
+    elif angle > 90.0:
+        angle -= 180.0
+    return width, height, angle
+
+
+def view_limits(X: np.ndarray, snapshots, mass: float):
+    """Axis limits (xlim, ylim) holding the data and every ellipse of every snapshot, with a margin."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    for s in snapshots:
+        for j in range(s.k):
+            # The ellipse lies inside the disc of radius half its major axis around mu_j.
+            w, _, _ = ellipse_geometry(s.Sigma[j], mass)
+            lo = np.minimum(lo, s.mu[j] - w / 2)
+            hi = np.maximum(hi, s.mu[j] + w / 2)
+    pad = 0.04 * (hi - lo)
+    return (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
+
+
+def as_snapshots(snapshots) -> list:
+    """The recorded parameters Theta^(0..T) as a list of GMMParams (from a list or a history dict)."""
+    if isinstance(snapshots, dict):
+        if "params" not in snapshots:
+            raise ValueError(
+                "this history has no 'params' entry: fit the GaussianMixture with record_params=True."
+            )
+        snapshots = snapshots["params"]
+    snapshots = list(snapshots)
+    if not snapshots:
+        raise ValueError("snapshots is empty: pass the list Theta^(0..T) of GMMParams (history_['params']).")
+    for t, s in enumerate(snapshots):
+        if not isinstance(s, GMMParams):
+            raise ValueError(f"snapshots[{t}] is a {type(s).__name__}, not a GMMParams.")
+    return snapshots
+
+
+def component_label(j: int, phi, math: bool = True) -> str:
+    """Legend label of component j; ``math=False`` avoids mathtext (parsed anew for every new string,
+    too slow for a label that changes on every frame of the stepper)."""
+    if phi is None:
+        return f"component $j = {j + 1}$"
+    if not math:
+        return f"j = {j + 1}, \u03c6{str(j + 1).translate(SUBSCRIPTS)} = {phi[j]:.2f}"
+    return f"$j = {j + 1}$, $\\phi_{{{j + 1}}} = {phi[j]:.2f}$"
+
+
+def legend_handles(k: int | None, phi, with_means: bool) -> list:
+    """Proxy artists: marker + colour + ellipse line style per component, then the mean marker."""
+    handles = []
+    for j in range(k or 0):
+        s = component_style(j)
+        handles.append(Line2D([], [], color=s["color"], marker=s["marker"], linestyle=s["linestyle"],
+                              markersize=9, markeredgecolor="white", label=component_label(j, phi)))
+    if with_means:
+        handles.append(Line2D([], [], linestyle="none", marker=MEAN_MARKER, markersize=12,
+                              markerfacecolor="white", markeredgecolor="black", markeredgewidth=1.5,
+                              label="means $\\mu_j$"))
+    return handles
