@@ -1,6 +1,7 @@
 """emlab.plots._jensen: jensen, jensen_static and jensen_widget, asserted on what was drawn."""
 
 import base64
+import io
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -153,7 +154,7 @@ def test_jensen_widget_sliders_redraw(capsys):
     assert len(w.ax.lines) == len(w.artists.ax.lines) and w.artists.ax is w.ax
     assert sum(line.get_label() == "chord" for line in w.ax.lines) == 1
     assert repr(w) == f"JensenWidget(x=(1.00, 3.00), p=0.90, gap={w.artists.gap:.3f})"
-    assert all(not s.continuous_update for s in w.sliders.values())
+    assert all(s.continuous_update for s in w.sliders.values())  # redrawn while dragged
     with pytest.raises(ValueError, match="two points"):
         plots.jensen_widget(x=(1.0, 2.0, 3.0), interactive=True)
 
@@ -189,3 +190,57 @@ def test_jensen_widget_mimebundle_has_static_fallback(capsys):
         plots.jensen_widget(x=(1.0, 7.0), interactive=True)
     with pytest.raises(ValueError, match="p0"):
         plots.jensen_widget(p0=1.5)
+
+
+def test_jensen_update_moves_the_drawing_to_what_a_fresh_drawing_shows():
+    live = plots.jensen(np.log, x=(1.0, 4.0), p=(0.5, 0.5))
+    ids = [id(a) for a in (live.points, live.chord, live.mean_line, live.f_of_mean, live.mean_of_f, *live.guides)]
+    live.update((0.1, 3.0), (0.9, 0.1))  # x_1 at the sliders' lower end
+    fresh = plots.jensen(np.log, x=(0.1, 3.0), p=(0.9, 0.1))
+    assert ids == [id(a) for a in (live.points, live.chord, live.mean_line, live.f_of_mean, live.mean_of_f,
+                                   *live.guides)]  # moved in place  # fmt: skip
+    assert (live.Ex, live.f_Ex, live.E_fx, live.gap) == pytest.approx((fresh.Ex, fresh.f_Ex, fresh.E_fx, fresh.gap))
+    for name in ("points", "chord", "f_of_mean", "mean_of_f"):
+        np.testing.assert_allclose(getattr(live, name).get_xydata(), getattr(fresh, name).get_xydata())
+    assert live.mean_line.get_xdata()[0] == pytest.approx(fresh.Ex)
+    for a, b in zip(live.guides, fresh.guides, strict=True):
+        np.testing.assert_allclose(a.get_ydata(), b.get_ydata())
+        assert a.get_xdata()[1] == pytest.approx(b.get_xdata()[1])
+    assert legend_texts(live.legend) == legend_texts(fresh.legend)
+    assert live.gap_text.get_text() == fresh.gap_text.get_text()
+    ends = sorted([live.gap_arrow.xy[1], live.gap_arrow.xyann[1]])
+    np.testing.assert_allclose(ends, sorted([fresh.f_Ex, fresh.E_fx]))
+    assert [t.get_text() for t in live.p_labels] == ["$p=0.90$", "$p=0.10$"]
+    np.testing.assert_allclose([t.xy for t in live.p_labels], fresh.points.get_xydata())
+    # no gap (x_1 = x_2): no bracket, and it comes back when the points part again
+    live.update((2.0, 2.0), (0.5, 0.5))
+    assert live.gap == pytest.approx(0.0, abs=1e-12) and live.gap_arrow is None
+    live.update((1.0, 1.5), (0.5, 0.5))
+    assert live.gap_arrow is not None and len(live.gap_pointers) == 2  # a small gap gets its pointers
+    assert sum(line.get_label() == "chord" for line in live.ax.lines) == 1
+    with pytest.raises(ValueError, match="number of points"):
+        live.update((1.0, 2.0, 3.0), (0.2, 0.3, 0.5))
+    render_png(live.fig)
+
+
+def test_jensen_update_moves_a_hull():
+    live = plots.jensen(np.exp, x=(-1.0, 0.0, 0.7, 1.5), p=(0.2, 0.3, 0.3, 0.2), xlim=(-1.5, 2.0))
+    live.update((-1.0, 0.2, 0.7, 1.2), (0.1, 0.4, 0.3, 0.2))
+    fresh = plots.jensen(np.exp, x=(-1.0, 0.2, 0.7, 1.2), p=(0.1, 0.4, 0.3, 0.2), xlim=(-1.5, 2.0))
+    np.testing.assert_allclose(live.hull.get_xy(), fresh.hull.get_xy())
+    assert live.hull.get_path().contains_point((live.Ex, live.E_fx))
+
+
+def test_jensen_widget_live_frame_equals_a_full_redraw(capsys):
+    from PIL import Image
+
+    w = plots.jensen_widget(interactive=True)
+    w.sliders["x1"].value = 0.5
+    w.sliders["p"].value = 0.7
+    fast = np.asarray(Image.open(io.BytesIO(w.image.value)).convert("RGB"), dtype=float)
+    buf = io.BytesIO()
+    w.fig.savefig(buf, format="png", dpi=w.fig.dpi)
+    full = np.asarray(Image.open(buf).convert("RGB"), dtype=float)
+    assert fast.shape == full.shape
+    assert np.abs(fast - full).mean() < 1.0  # same picture up to antialiasing of re-drawn edges
+    assert w.artists.Ex == pytest.approx(0.7 * 0.5 + 0.3 * 4.0)

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from ..core import as_data, e_step, log_likelihood
 from ..style import PALETTE
-from ._common import GREY, SUBSCRIPTS, ArtistsRecord, as_snapshots, legend_handles, view_limits
+from ._common import GREY, SUBSCRIPTS, ArtistsRecord, BlitFrames, as_snapshots, legend_handles, view_limits
 from ._scatter import gmm_2d
 from ._trace import loglik_trace
 
@@ -113,7 +113,6 @@ class EMStepper:
         self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
         self._widget = None
         self._static_png = None
-        self._background = None
 
         self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.fig)
@@ -141,6 +140,7 @@ class EMStepper:
                                      label="current $\\Theta$")
         self.trace.legend.remove()
         self.trace.legend = ax_tr.legend(loc="lower right")
+        self._frames = BlitFrames(self.fig, self._dynamic)
         self.index = -1
         self.show(0)
 
@@ -186,44 +186,25 @@ class EMStepper:
         """Next frame (stays on the last one)."""
         self.show(min(self.index + 1, self.n_frames - 1))
 
-    def _prepare_blit(self) -> None:
-        """Draw everything that never changes once, and keep it as a background bitmap.
-
-        The changing artists (points, ellipses, means, legend, titles, trace so far) are marked animated,
-        so a frame is: restore the background, draw those few artists, encode. The layout engine is
-        switched off after the first draw so the axes keep their place (and cost nothing per frame).
-        """
+    def _dynamic(self) -> list:
+        """The artists a frame changes: points, ellipses, means, titles, the trace so far."""
         sc = self.scatter
-        self._dynamic = [*sc.points, *sc.ellipses, *sc.means, sc.ax.title, self.progress,
-                         self.current, self.trace.ax.title]
-        for a in self._dynamic:
-            a.set_animated(True)
-        canvas = self.fig.canvas
-        canvas.draw()
-        self.fig.set_layout_engine("none")
+        return [*sc.points, *sc.ellipses, *sc.means, sc.ax.title, self.progress, self.current, self.trace.ax.title]
+
+    def _prepare_blit(self) -> None:
+        """Draw everything that never changes once, and keep it as a background bitmap (:class:`BlitFrames`):
+        a frame is then restore, draw the few changing artists, encode."""
         self.trace.ax.set_autoscale_on(False)
-        canvas.draw()
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._frames.prepare()
 
     def frame_png(self, compress_level: int = 1) -> bytes:
         """The current frame as PNG bytes, drawn by blitting (the fast path the widget uses)."""
         return self._frame_bytes("png", compress_level=compress_level)
 
     def _frame_bytes(self, fmt: str, **options) -> bytes:
-        from PIL import Image
-
-        if self._background is None:
+        if not self._frames.prepared:
             self._prepare_blit()
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        for a in self._dynamic:
-            self.fig.draw_artist(a)
-        buf = canvas.buffer_rgba()
-        # RGB: a quarter fewer bytes to compress and to send to the browser on every step.
-        img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).convert("RGB")
-        out = io.BytesIO()
-        img.save(out, format=fmt, **options)
-        return out.getvalue()
+        return self._frames.encode(fmt, **options)
 
     def render_png(self) -> bytes:
         """The current frame as PNG bytes via a full ``savefig`` (slow path; same picture)."""
