@@ -1,15 +1,26 @@
-"""How long does one step of the EM stepper take to redraw?  Goal: well under 100 ms for m <= 1000.
+"""How fast do the live demos redraw?  Goal: <= 50 ms from input to redrawn figure for m <= 1000.
+
+Both live demos (the EM stepper, the Jensen widget) redraw while their slider is dragged: a slider value
+arrives in the kernel, the artists move in place, the moving ones are blitted onto a fixed background and
+the frame goes to the browser as an ipywidgets Image. This script times the kernel's part, from the new
+slider value to the new image bytes (the browser then decodes a 60-90 KiB PNG, a few ms).
 
 Run from the repository root, in the environment emlab is installed in:
 
     python benchmarks/bench_stepper.py [--m 272 1000] [--frames 40]
 
-Prints, per data size m, the median time per step of
+EM stepper: prints, per data size m, the median time per step of
 - update:       moving the artists (offsets, colours, ellipses, trace) -- what `show(i)` costs;
 - update+frame: update plus the blitted PNG the widget sends (`frame_png`), i.e. one click of "step"
   (and the same with image_format="jpeg");
 - full redraw:  update plus a full `savefig` (what a naive stepper would do), for comparison;
-and the ratio of the last two. Timings on a shared machine are noisy: the median of many steps is shown.
+and the ratio of the last two; then "slider -> image": setting the widget's slider, which runs all of it.
+
+Jensen widget: the median time from a new slider value to the new image, for the live widget (in-place
+update + blit) and for a full redraw (clear the axes, draw anew, render a PNG: what the widget did before,
+too slow to follow a drag), and their ratio.
+
+Timings on a shared machine are noisy: the median of many steps is shown.
 """
 
 from __future__ import annotations
@@ -81,7 +92,41 @@ def main() -> None:
         print(f"{m:6d} {upd[0]:6.1f} / {upd[1]:5.1f} {fast[0]:8.1f} / {fast[1]:5.1f} {jpeg[0]:8.1f} / {jpeg[1]:5.1f} "
               f"{full[0]:8.1f} / {full[1]:5.1f} {full[1] / fast[1]:15.1f}x"
               f"   (setup {setup:.2f} s, {n} frames, PNG {len(st.frame_png()) / 1024:.0f} KiB)")
-    print("goal: update+frame well under 100 ms at m <= 1000")
+        if st.widget is not None:
+            st.image_format = "png"
+            slider = st.widget.children[0].children[-1]
+            drag = median_ms(lambda i, slider=slider, n=n: setattr(slider, "value", (i + 1) % n), args.frames)
+            print(f"{'':6s} slider -> image (PNG): {drag[0]:6.1f} / {drag[1]:5.1f} ms")
+    jensen_benchmark(args.frames)
+    print("goal: <= 50 ms from a new slider value to the new image (m <= 1000)")
+
+
+def jensen_benchmark(frames: int) -> None:
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    w = plots.jensen_widget(interactive=True)  # displays nothing outside a kernel
+    xs = np.linspace(0.3, 3.0, frames)
+    live = median_ms(lambda i: setattr(w.sliders["x1"], "value", float(xs[i])), frames)
+    ps = np.linspace(0.05, 0.95, frames)
+    live_p = median_ms(lambda i: setattr(w.sliders["p"], "value", float(ps[i])), frames)
+
+    fig = Figure(figsize=w.fig.get_size_inches(), dpi=w.fig.dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+
+    def full_redraw(i):
+        ax.clear()
+        plots.jensen(np.log, (float(xs[i]), 4.0), (0.5, 0.5), ax=ax)
+        fig.savefig(io.BytesIO(), format="png", dpi=fig.dpi)
+
+    full = median_ms(full_redraw, max(5, frames // 4))
+    print("Jensen widget, slider -> image, median wall / CPU ms")
+    print(f"  x_1 slider {live[0]:6.1f} / {live[1]:5.1f}   p_1 slider {live_p[0]:6.1f} / {live_p[1]:5.1f}   "
+          f"full redraw {full[0]:6.1f} / {full[1]:5.1f}   full/live (CPU) {full[1] / live[1]:5.1f}x   "
+          f"(PNG {len(w.image.value) / 1024:.0f} KiB, {w.fig.bbox.width:.0f} x {w.fig.bbox.height:.0f} px)")
 
 
 if __name__ == "__main__":

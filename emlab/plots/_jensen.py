@@ -113,13 +113,15 @@ class JensenArtists:
                  self.gap_arrow, *self.gap_pointers, self.gap_text, *self.p_labels, self.legend]
         return [a for a in parts if a is not None]
 
-    def update(self, x, p) -> None:
+    def update(self, x, p, math: bool = True) -> None:
         """Move everything to a new distribution (same number of points) in place: the fast path of the
         live widget, which redraws while a slider is dragged.
 
         The curve, the axes and the title stay; points, chord or hull, E[x], both values, their guides and
         legend entries, the gap bracket and the p labels move. Each p label keeps the side of its point that
-        the first drawing chose (placing labels anew costs more than a frame may).
+        the first drawing chose (placing labels anew costs more than a frame may). ``math=False`` writes
+        the changing values in plain text: mathtext is parsed anew for every new string (~10 ms each), too
+        slow for labels that change on every frame of a drag.
         """
         x, p = _check_distribution(x, p)
         if x.shape != self.x.shape:
@@ -135,7 +137,7 @@ class JensenArtists:
         self.mean_of_f.set_data([Ex], [E_fx])
         for line, yy in zip(self.guides, (f_Ex, E_fx), strict=True):
             line.set_data([line.get_xdata()[0], Ex], [yy, yy])
-        labels = _value_labels(self._name, Ex, f_Ex, E_fx)
+        labels = _value_labels(self._name, Ex, f_Ex, E_fx, math)
         texts = {t.get_text(): t for t in self.legend.get_texts()} if self.legend is not None else {}
         for artist, label in zip((self.mean_line, self.f_of_mean, self.mean_of_f), labels, strict=True):
             if artist.get_label() in texts:
@@ -144,10 +146,10 @@ class JensenArtists:
         for a in (self.gap_arrow, *self.gap_pointers, self.gap_text):
             if a is not None:
                 a.remove()
-        self.gap_arrow, self.gap_pointers, self.gap_text = _draw_gap(self.ax, self._name, Ex, f_Ex, E_fx)
+        self.gap_arrow, self.gap_pointers, self.gap_text = _draw_gap(self.ax, self._name, Ex, f_Ex, E_fx, math)
         for label, xi, fxi, pi in zip(self.p_labels, x, fx, p, strict=False):
             label.xy = (xi, fxi)
-            label.set_text(f"$p={pi:.2f}$")
+            label.set_text(f"$p={pi:.2f}$" if math else f"p = {pi:.2f}")
         self.x, self.p, self.Ex, self.f_Ex, self.E_fx, self.gap = x, p, Ex, f_Ex, E_fx, E_fx - f_Ex
 
 
@@ -297,8 +299,11 @@ def _jensen_values(f, x, p):
     return fx, Ex, f_Ex, float(p @ fx)
 
 
-def _value_labels(name, Ex, f_Ex, E_fx):
-    """Legend labels of x = E[x], f(E[x]) and E[f(x)], with their values."""
+def _value_labels(name, Ex, f_Ex, E_fx, math=True):
+    """Legend labels of x = E[x], f(E[x]) and E[f(x)], with their values (plain text for ``math=False``)."""
+    if not math:
+        F = lambda a: _apply(name, a).replace("\\", "")  # noqa: E731  (\ln x -> ln x)
+        return f"E[x] = {Ex:.3f}", f"{F('E[x]')} = {f_Ex:.3f}", f"E[{F('x')}] = {E_fx:.3f}"
     return (f"${_E}[x] = {Ex:.3f}$", f"${_apply(name, _E + '[x]')} = {f_Ex:.3f}$",
             f"${_E}[{_apply(name, 'x')}] = {E_fx:.3f}$")
 
@@ -312,8 +317,9 @@ def _hull_vertices(x, fx):
         return pts[[order[0], order[-1]]]
 
 
-def _draw_gap(ax, name, Ex, f_Ex, E_fx):
-    """The gap bracket from f(E[x]) to E[f(x)], the pointers at its ends when it is short, and its label.
+def _draw_gap(ax, name, Ex, f_Ex, E_fx, math=True):
+    """The gap bracket from f(E[x]) to E[f(x)], the pointers at its ends when it is short, and its label
+    (mathtext, or plain text for ``math=False``).
 
     Returns (bracket or None, list of pointers, label).
     """
@@ -346,8 +352,12 @@ def _draw_gap(ax, name, Ex, f_Ex, E_fx):
     # for convex; clear of the outside arrows when they are drawn.
     below = gap <= 0
     clear = 18 if gap_pointers else 0
+    text = f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$"
+    if not math:
+        plain = {f_of_E: F("E[x]"), E_of_f: f"E[{F('x')}]"}
+        text = f"gap = {plain[larger]} \u2212 {plain[smaller]}\n= {abs(gap):.3f}".replace("\\", "")
     gap_text = ax.annotate(
-        f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$", xy=(Ex, bottom if below else top), xycoords=beside,
+        text, xy=(Ex, bottom if below else top), xycoords=beside,
         xytext=(10, -(10 + clear) if below else 10 + clear), textcoords="offset points",
         va="top" if below else "bottom", ha="left", fontsize=13, color="black", zorder=8,
         bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black", "alpha": 0.9},
@@ -672,6 +682,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     artists = jensen(f, x, (p0, 1.0 - p0), ax=ax, xlim=xlim, f_label=f_label)
+    artists.update(x, (p0, 1.0 - p0), math=False)  # plain-text values from the first frame on
     # The curve, axes and title never change: fix the view so a moving point never rescales it.
     ax.set_autoscale_on(False)
     state = JensenWidget(
@@ -684,7 +695,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
 
     def redraw(_change=None):
         p1 = sliders["p"].value
-        state.artists.update((sliders["x1"].value, sliders["x2"].value), (p1, 1.0 - p1))
+        state.artists.update((sliders["x1"].value, sliders["x2"].value), (p1, 1.0 - p1), math=False)
         state.image.value = state.frame()
 
     for s in sliders.values():
