@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 from plot_helpers import MEANS3, PNG_MAGIC, assert_ellipse_matches, covariances, two_blobs
 
 from emlab import GMMParams, datasets, log_likelihood, plots
@@ -91,3 +92,60 @@ def test_plot_modules_share_only_through_common_and_load_no_data():
             if module.startswith(".") and not module.startswith("..") and module != "._common":
                 private = [n for n in names if n.startswith("_")]
                 assert not private, f"{path.name} imports private names {private} from {module}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Slide layout: multi-panel figures that a 16:9 slide shows at their natural size, text >= 12 px
+# ---------------------------------------------------------------------------------------------------------
+def _texts_shown(fig):
+    """Every visible, non-empty text the figure draws (tick labels only where they are inside the figure)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks = {t for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+             for t in axis.get_ticklabels(which="both")}  # fmt: skip
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip():
+            yield t, t.get_window_extent(renderer), t in ticks
+
+
+def assert_fits_a_slide(fig, max_px=(1200, 600)):
+    """At 1280 x 720 the figure is shown at its natural size, so a text of s pt is s * dpi / 72 px: >= 16 px
+    leaves >= 12 px even if the deck shrinks the picture to 75%. Nothing may stick out of the figure."""
+    width, height = fig.bbox.width, fig.bbox.height
+    assert width <= max_px[0] + 0.5 and height <= max_px[1] + 0.5, (width, height)
+    assert width / height > 1.3  # landscape, for a 16:9 slide
+    n = 0
+    for t, box, is_tick in _texts_shown(fig):
+        assert t.get_fontsize() * fig.dpi / 72 >= 16, (t.get_text(), t.get_fontsize())
+        inside = box.x0 >= -1 and box.y0 >= -1 and box.x1 <= width + 1 and box.y1 <= height + 1
+        assert inside or is_tick, f"{t.get_text()!r} sticks out of the figure: {box}"
+        n += 1
+    assert n > 10
+
+
+def test_multi_panel_figures_have_a_slide_layout(run):
+    X, snaps = run
+    panels = plots.em_panels(X, snaps, layout="slide")
+    assert_fits_a_slide(panels.fig)
+    assert [a.get_title() for a in panels.axes][2:] == ["(c) $t = 1$", "(d) $t = 2$", "(e) $t = 5$", "(f) $t = 20$"]
+    assert_fits_a_slide(plots.em_static(X, snaps, layout="slide").fig)
+    static = plots.jensen_static(layout="slide")
+    assert_fits_a_slide(static.fig)
+    assert plots.jensen_widget(layout="slide", interactive=False).fig.bbox.width == static.fig.bbox.width
+    stepper = plots.em_stepper(X, snaps, layout="slide")
+    stepper.show(7)
+    assert_fits_a_slide(stepper.fig, max_px=(1200, 520))  # the controls go above the frame
+    assert stepper.scatter.ax.title.get_fontsize() == stepper.trace.ax.title.get_fontsize() < 16
+    from PIL import Image
+
+    frame = Image.open(io.BytesIO(stepper.frame_png()))
+    assert frame.size == (1200, 520)
+    assert Image.open(io.BytesIO(stepper.static_png())).size == (1200, 600)
+    # the notebook layouts are larger than a slide: shrunk to fit, their text would fall under 12 px
+    assert plots.em_panels(X, snaps).fig.bbox.height > 600
+    with pytest.raises(ValueError, match="layout"):
+        plots.em_panels(X, snaps, layout="beamer")
+    with pytest.raises(ValueError, match="layout"):
+        plots.jensen_widget(layout="poster", interactive=True)

@@ -5,7 +5,7 @@ private names.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -84,18 +84,18 @@ def figure_and_axes(ax, figsize=None):
 # Slide layout: multi-panel figures sized for a 16:9 slide
 # ----------------------------------------------------------------------------------------------------------
 LAYOUTS = ("notebook", "slide")
-#: A slide figure at the course's 100 dpi is at most 1200 x 600 px: it fits a 1280 x 720 slide under a
-#: one-line heading at its natural size, so every text of >= 12 pt is >= 16 px on the slide (>= 12 px
-#: even when the deck shrinks the picture to 75%).
+#: A slide figure at 100 dpi is at most 1200 x 600 px: it fits a 1280 x 720 slide under a one-line heading
+#: at its natural size, so every text of >= 12 pt is >= 16 px on the slide (>= 12 px even when the deck
+#: shrinks the picture to 75%). The notebook layouts of the multi-panel figures are 1380-1800 px wide and are
+#: shrunk to 7-10 px text on a slide.
 SLIDE_FIGSIZE = (12.0, 6.0)
 SLIDE_DPI = 100
-# Font sizes (pt) on a slide figure: nothing below 12 pt.
+# Smaller titles and labels than the notebook style (which has 16 pt titles), so a third of a slide holds
+# them; nothing below 12 pt. Tick labels keep the style's 13 pt.
 SLIDE_RC = {
     "font.size": 13,
     "axes.titlesize": 14,
     "axes.labelsize": 13,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
     "legend.fontsize": 12,
     "figure.titlesize": 15,
 }
@@ -103,18 +103,22 @@ SLIDE_RC = {
 
 def check_layout(layout: str) -> str:
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}: 'slide' sizes the figure for a 16:9 slide; got {layout!r}.")
+        raise ValueError(f"layout must be one of {LAYOUTS} ('slide': sized for a 16:9 slide); got {layout!r}.")
     return layout
 
 
-@contextlib.contextmanager
-def layout_context(layout: str):
-    """rcParams for ``layout``: slide font sizes (every text >= 12 pt) inside the block for "slide"."""
-    if check_layout(layout) == "slide":
-        with plt.rc_context(SLIDE_RC):
-            yield
-    else:
-        yield
+def with_layout(fn):
+    """Decorator for figure functions with a ``layout`` keyword: checks it, and draws a "slide" figure with
+    :data:`SLIDE_RC` (sizes are read when each text is made, so they stay after the function returns)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if check_layout(kwargs.get("layout", "notebook")) == "slide":
+            with plt.rc_context(SLIDE_RC):
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 # ----------------------------------------------------------------------------------------------------------

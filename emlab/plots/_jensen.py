@@ -18,7 +18,15 @@ from scipy.spatial import ConvexHull, QhullError
 
 from ..params import SIMPLEX_TOL
 from ..style import PALETTE
-from ._common import BlitFrames, figure_and_axes, no_address_repr
+from ._common import (
+    SLIDE_DPI,
+    SLIDE_FIGSIZE,
+    BlitFrames,
+    check_layout,
+    figure_and_axes,
+    no_address_repr,
+    with_layout,
+)
 
 __all__ = ["jensen", "jensen_static", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic"]
 
@@ -546,11 +554,14 @@ class JensenWidget:
         (GitHub, nbviewer, a static HTML export) shows a picture instead of the widget's text.
         """
         if "png" not in self.static:
-            fig = Figure(figsize=(18, 6), layout="constrained")
+            slide = self.static["args"].get("layout") == "slide"
+            size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if slide else {"figsize": (18, 6)}
+            fig = Figure(layout="constrained", **size)
             FigureCanvasAgg(fig)
             art = jensen_static(figure=fig, **self.static["args"])
             buf = io.BytesIO()
-            art.fig.savefig(buf, format="png", dpi=72)
+            # 72 dpi for the notebook layout: an 18-inch figure is 1296 px wide, as wide as the notebook shows
+            art.fig.savefig(buf, format="png", dpi=SLIDE_DPI if slide else 72)
             self.static["png"] = buf.getvalue()
         return self.static["png"]
 
@@ -586,7 +597,8 @@ def _static_settings(x, p0):
     ]
 
 
-def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, figure=None):
+@with_layout
+def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, figure=None, layout="notebook"):
     """Three settings of :func:`jensen` side by side: the given one, a lopsided weight, closer points.
 
     Parameters
@@ -596,6 +608,9 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
     figure : matplotlib Figure, optional
         An empty figure to draw into (for example one pyplot does not track); a new pyplot figure
         when None.
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": a new figure of 12 x 6 inches at 100 dpi (1200 x 600 px) that fits a 16:9 slide at its
+        natural size, no text under 12 pt; "notebook": 18 x 6 inches.
 
     Returns
     -------
@@ -603,7 +618,8 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
     """
     settings = _static_settings(x, p0)
     if figure is None:
-        fig, axes = plt.subplots(1, len(settings), figsize=(18, 6), sharey=True)
+        size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {"figsize": (18, 6)}
+        fig, axes = plt.subplots(1, len(settings), sharey=True, **size)
     else:
         fig, axes = figure, figure.subplots(1, len(settings), sharey=True)
     out = JensenStatic(fig=fig)
@@ -615,11 +631,13 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
             art.legend = None
             ax.set_ylabel("")
         out.panels.append(art)
-    fig.suptitle("Jensen's gap shrinks as the distribution concentrates (points closer, or weight on one)")
+    fig.suptitle("Jensen's gap shrinks as the distribution concentrates" + (
+        "" if layout == "slide" else " (points closer, or weight on one)"))
     return out
 
 
-def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, interactive=None, dpi=100):
+def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, interactive=None, dpi=100,
+                  layout="notebook"):
     """Explore Jensen's gap with sliders for x_1, x_2 and p_1 = P(x = x_1).
 
     In a Jupyter kernel with ipywidgets, displays sliders above a figure that is redrawn while a slider
@@ -643,12 +661,16 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     interactive : bool, optional
         Force the widget (True) or the static figure (False); None chooses by the environment.
     dpi : float, default 100
-        Resolution of the live frames (the figure has the course's default size).
+        Resolution of the live frames (the figure has the course's default size, 9 x 5.5 inches: 900 x 550
+        px at 100 dpi, which fits a slide).
+    layout : {"notebook", "slide"}, default "notebook"
+        Layout of the static fallback (see :func:`jensen_static`).
 
     Returns
     -------
     JensenWidget or JensenStatic
     """
+    check_layout(layout)
     x = tuple(float(v) for v in np.atleast_1d(np.asarray(x, dtype=float)))
     if len(x) != 2:
         raise ValueError(f"jensen_widget explores two points x_1, x_2; got {len(x)} points. Use jensen() for more.")
@@ -657,7 +679,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     if interactive is None:
         interactive = _frontend_available()
     if not interactive:
-        return jensen_static(f, x, p0, xlim=xlim, f_label=f_label)
+        return jensen_static(f, x, p0, xlim=xlim, f_label=f_label, layout=layout)
 
     import ipywidgets as widgets
     from IPython.display import display
@@ -687,7 +709,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     ax.set_autoscale_on(False)
     state = JensenWidget(
         widget=None, sliders=sliders, fig=fig, ax=ax, artists=artists,
-        static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label}},
+        static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label, "layout": layout}},
     )  # fmt: skip
     state.frames = BlitFrames(fig, lambda: state.artists.dynamic)
     state.image = widgets.Image(value=state.frame(), format="png")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core import as_data, e_step
 from ..params import GMMParams
-from ._common import ArtistsRecord, as_snapshots, legend_handles, view_limits
+from ._common import SLIDE_DPI, SLIDE_FIGSIZE, ArtistsRecord, as_snapshots, legend_handles, view_limits, with_layout
 from ._scatter import GMM2DArtists, ellipses, gmm_2d
 
 __all__ = ["EMPanelsArtists", "em_panels", "BISHOP_SCHEDULE"]
@@ -41,8 +41,9 @@ class EMPanelsArtists(ArtistsRecord):
 
 
 
+@with_layout
 def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=None, soft: bool = True,
-              xlabel: str = "$x_1$", ylabel: str = "$x_2$") -> EMPanelsArtists:
+              xlabel: str = "$x_1$", ylabel: str = "$x_2$", layout: str = "notebook") -> EMPanelsArtists:
     """EM on 2-D data in Bishop's PRML Fig. 9.8 schedule, from recorded parameters (no fitting here).
 
     Panels: (a) the initial parameters Theta^(0) over the plain data; (b) the first E-step: points coloured
@@ -65,6 +66,9 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
         and aspect are set (``adjustable="datalim"``, or ``"box"`` for axes sharing both x and y).
     soft : bool, default True
     xlabel, ylabel : str
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": a 12 x 6 inch figure at 100 dpi (1200 x 600 px) that fits a 16:9 slide at its natural
+        size, with short panel titles and no text under 12 pt (used when ``ax`` is None).
 
     Returns
     -------
@@ -87,8 +91,9 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
         nrows = -(-n_panels // ncols)
         # Not shared: an equal aspect with adjustable="datalim" is refused on axes sharing both x and y;
         # identical limits (set below) line the panels up instead.
-        fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4.2 * nrows + 0.6), squeeze=False,
-                                 layout="constrained")
+        size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {
+            "figsize": (4.6 * ncols, 4.2 * nrows + 0.6)}
+        fig, grid = plt.subplots(nrows, ncols, squeeze=False, layout="constrained", **size)
         axes = list(grid.ravel())
         for extra in axes[n_panels:]:
             extra.set_visible(False)
@@ -104,7 +109,7 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
     for p, (a, step) in enumerate(zip(axes, steps, strict=True)):
         if step == "init":
             art = _panel(X, snapshots[0], None, mass, a, soft)
-            label = "initial $\\Theta^{(0)}$"
+            label = "initial $\\Theta^{(0)}$" if layout != "slide" else "$\\Theta^{(0)}$"
         elif step == "E1":
             art = _panel(X, snapshots[0], e_step(X, snapshots[0]), mass, a, soft)
             label = "first E-step"
@@ -113,6 +118,8 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
             art = _panel(X, snapshots[t], e_step(X, snapshots[t - 1]), mass, a, soft)
             cycles = f"after {t} EM cycle{'s' if t > 1 else ''}"
             label = f"$t = {t}$ ({cycles}" + (", the last recorded)" if t == T and t < max(iterations) else ")")
+            if layout == "slide":
+                label = f"$t = {t}$" + (" (last)" if t == T and t < max(iterations) else "")
         a.set_title(f"({letters[p]}) {label}")
         a.set_xlabel(xlabel if a.get_subplotspec() is None or a.get_subplotspec().is_last_row() else "")
         a.set_ylabel(ylabel if a.get_subplotspec() is None or a.get_subplotspec().is_first_col() else "")

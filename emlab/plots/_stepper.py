@@ -28,7 +28,20 @@ from matplotlib.figure import Figure
 
 from ..core import as_data, e_step, log_likelihood
 from ..style import PALETTE
-from ._common import GREY, SUBSCRIPTS, ArtistsRecord, BlitFrames, as_snapshots, legend_handles, view_limits
+from ._common import (
+    GREY,
+    SLIDE_DPI,
+    SLIDE_FIGSIZE,
+    SLIDE_RC,
+    SUBSCRIPTS,
+    ArtistsRecord,
+    BlitFrames,
+    as_snapshots,
+    check_layout,
+    legend_handles,
+    view_limits,
+    with_layout,
+)
 from ._scatter import gmm_2d
 from ._trace import loglik_trace
 
@@ -98,7 +111,11 @@ class EMStepper:
 
     def __init__(self, X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
                  half_steps: bool = True, xlabel: str = "$x_1$", ylabel: str = "$x_2$",
-                 figsize=(13.0, 5.6), dpi: float = 72, image_format: str = "png"):
+                 figsize=(13.0, 5.6), dpi: float = 72, image_format: str = "png", layout: str = "notebook"):
+        if check_layout(layout) == "slide":
+            # 1200 x 520 px: the frame and the controls above it fit a 16:9 slide at their natural size.
+            figsize, dpi = (SLIDE_FIGSIZE[0], 5.2), SLIDE_DPI
+        self.layout = layout
         if image_format not in ("png", "jpeg"):
             raise ValueError(f"image_format must be 'png' or 'jpeg'; got {image_format!r}.")
         self.image_format = image_format
@@ -114,32 +131,35 @@ class EMStepper:
         self._widget = None
         self._static_png = None
 
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(self.fig)
-        ax_gmm, ax_tr = self.fig.subplots(1, 2, width_ratios=[1.3, 1.0])
-        p0 = self.snapshots[0]
-        # Draw with a W so there is one scatter per component; frame 0 may then grey them out.
-        self.scatter = gmm_2d(self.X, p0, W=self.W(0), soft=soft, mass=mass, ax=ax_gmm,
-                              xlabel=xlabel, ylabel=ylabel)
-        # The legend is drawn once into the background (text is a large part of a frame's cost), so it
-        # names the components only; the changing phi_j go into the title. Below the axes, it leaves
-        # the panel its full width.
-        self.scatter.legend_phi = False
-        self.scatter.legend.remove()
-        self.scatter.legend = ax_gmm.legend(handles=legend_handles(p0.k, None, True), loc="upper center",
-                                            bbox_to_anchor=(0.5, -0.14), ncols=p0.k + 1, borderaxespad=0.0)
-        # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
-        self._fix_limits(ax_gmm)
-        self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
-        self.trace.line.set(color=GREY, alpha=0.35, marker="o", markersize=4)
-        t = np.arange(len(self.loglik))
-        (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
-                                      label="$\\ell(\\Theta^{(t)})$ so far")
-        (self.current,) = ax_tr.plot(t[:1], self.loglik[:1], linestyle="none", marker="o", markersize=15,
-                                     markerfacecolor="none", markeredgecolor=PALETTE[3], markeredgewidth=3,
-                                     label="current $\\Theta$")
-        self.trace.legend.remove()
-        self.trace.legend = ax_tr.legend(loc="lower right")
+        with plt.rc_context(SLIDE_RC if layout == "slide" else {}):
+            # Titles change on every frame, after this block: keep the size of this layout for them.
+            self._title_size = plt.rcParams["axes.titlesize"]
+            self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(self.fig)
+            ax_gmm, ax_tr = self.fig.subplots(1, 2, width_ratios=[1.3, 1.0])
+            p0 = self.snapshots[0]
+            # Draw with a W so there is one scatter per component; frame 0 may then grey them out.
+            self.scatter = gmm_2d(self.X, p0, W=self.W(0), soft=soft, mass=mass, ax=ax_gmm,
+                                  xlabel=xlabel, ylabel=ylabel)
+            # The legend is drawn once into the background (text is a large part of a frame's cost), so it
+            # names the components only; the changing phi_j go into the title. Below the axes, it leaves
+            # the panel its full width.
+            self.scatter.legend_phi = False
+            self.scatter.legend.remove()
+            self.scatter.legend = ax_gmm.legend(handles=legend_handles(p0.k, None, True), loc="upper center",
+                                                bbox_to_anchor=(0.5, -0.14), ncols=p0.k + 1, borderaxespad=0.0)
+            # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
+            self._fix_limits(ax_gmm)
+            self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
+            self.trace.line.set(color=GREY, alpha=0.35, marker="o", markersize=4)
+            t = np.arange(len(self.loglik))
+            (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
+                                          label="$\\ell(\\Theta^{(t)})$ so far")
+            (self.current,) = ax_tr.plot(t[:1], self.loglik[:1], linestyle="none", marker="o", markersize=15,
+                                         markerfacecolor="none", markeredgecolor=PALETTE[3], markeredgewidth=3,
+                                         label="current $\\Theta$")
+            self.trace.legend.remove()
+            self.trace.legend = ax_tr.legend(loc="lower right")
         self._frames = BlitFrames(self.fig, self._dynamic)
         self.index = -1
         self.show(0)
@@ -175,11 +195,11 @@ class EMStepper:
             self.scatter.update(self.snapshots[p_idx], W=self.W(w_idx))
         phi = self.snapshots[p_idx].phi
         weights = ", ".join(f"\u03c6{str(j + 1).translate(SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
-        self.scatter.ax.set_title(f"{label}\n{weights}")
+        self.scatter.ax.set_title(f"{label}\n{weights}", fontsize=self._title_size)
         t = np.arange(p_idx + 1)
         self.progress.set_data(t, self.loglik[: p_idx + 1])
         self.current.set_data([p_idx], [self.loglik[p_idx]])
-        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}")
+        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}", fontsize=self._title_size)
         self.index = i
 
     def step(self) -> None:
@@ -252,9 +272,10 @@ class EMStepper:
     def static_png(self) -> bytes:
         """PNG of the static fallback (:func:`em_static`), rendered once."""
         if self._static_png is None:
-            fig = Figure(figsize=(14, 8.5), layout="constrained")
+            slide = self.layout == "slide"
+            fig = Figure(figsize=SLIDE_FIGSIZE if slide else (14, 8.5), layout="constrained")
             art = em_static(self.X, self.snapshots, loglik=self.loglik, mass=self.mass, soft=self.soft,
-                            xlabel=self.labels[0], ylabel=self.labels[1], figure=fig)
+                            xlabel=self.labels[0], ylabel=self.labels[1], figure=fig, layout=self.layout)
             buf = io.BytesIO()
             art.fig.savefig(buf, format="png", dpi=self.dpi)
             self._static_png = buf.getvalue()
@@ -277,7 +298,8 @@ class EMStepper:
 
 
 def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True, half_steps: bool = True,
-               xlabel: str = "$x_1$", ylabel: str = "$x_2$", image_format: str = "png") -> EMStepper:
+               xlabel: str = "$x_1$", ylabel: str = "$x_2$", image_format: str = "png",
+               layout: str = "notebook") -> EMStepper:
     """An EM stepper for live teaching: step through recorded EM iterations with a button or a slider.
 
     Left: the points coloured by responsibility, the ellipses and means of the current Theta. Right: the
@@ -299,6 +321,10 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
     image_format : {"png", "jpeg"}, default "png"
         Encoding of the frames the widget sends; "jpeg" halves the time per step (the PNG encoder is
         about 40% of it) at a slight cost in sharpness.
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": frames of 1200 x 520 px (12 x 5.2 inches at 100 dpi) that fit a 16:9 slide with the
+        controls at their natural size, no text under 12 pt, and a slide-sized static fallback; "notebook":
+        936 x 403 px (13 x 5.6 inches at 72 dpi).
 
     Returns
     -------
@@ -310,7 +336,7 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
         ``.widget`` is the ipywidgets box (None without ipywidgets), ``.show(i)``/``.step()`` drive it.
     """
     return EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
-                     xlabel=xlabel, ylabel=ylabel, image_format=image_format)
+                     xlabel=xlabel, ylabel=ylabel, image_format=image_format, layout=layout)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -441,8 +467,10 @@ class StaticArtists(ArtistsRecord):
     legend: object
 
 
+@with_layout
 def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, soft: bool = True,
-              xlabel: str = "$x_1$", ylabel: str = "$x_2$", ax=None, figure=None) -> StaticArtists:
+              xlabel: str = "$x_1$", ylabel: str = "$x_2$", ax=None, figure=None,
+              layout: str = "notebook") -> StaticArtists:
     """Static multi-panel summary of recorded EM iterations: what the stepper shows, on paper.
 
     Panels show Theta^(t) with the points coloured by its posterior e_step(X, Theta^(t)), for t in
@@ -461,6 +489,9 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         len(iterations) + 1 axes; by default a grid is made.
     figure : matplotlib Figure, optional
         Draw into this figure (e.g. one not managed by pyplot) instead of a new pyplot figure.
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": a new figure of 12 x 6 inches at 100 dpi (1200 x 600 px) that fits a 16:9 slide at its
+        natural size, no text under 12 pt.
 
     Returns
     -------
@@ -482,7 +513,9 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         ncols = 3 if n_panels > 4 else n_panels
         nrows = -(-n_panels // ncols)
         if figure is None:
-            figure = plt.figure(figsize=(4.8 * ncols, 4.3 * nrows), layout="constrained")
+            size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {
+                "figsize": (4.8 * ncols, 4.3 * nrows)}
+            figure = plt.figure(layout="constrained", **size)
         grid = figure.subplots(nrows, ncols, squeeze=False)
         axes = list(grid.ravel())
         for extra in axes[n_panels:]:
