@@ -203,6 +203,18 @@ def legend_handles(k: int | None, phi, with_means: bool) -> list:
 # ----------------------------------------------------------------------------------------------------------
 # Live figures: draw the unchanging part once, then only what moves
 # ----------------------------------------------------------------------------------------------------------
+#: Encoder settings of live frames. WebP lossless at its fastest method: the same pixels as PNG, ~30% less
+#: time to encode and ~40% fewer bytes to send (measured on the Jensen widget's 900 x 550 frame: 6.0 ms,
+#: 34 KiB against 8.3 ms, 55 KiB); JPEG is 5x faster still but blurs thin lines and text.
+FRAME_FORMATS = ("webp", "png", "jpeg")
+FRAME_OPTIONS = {
+    "webp": {"lossless": True, "method": 0, "quality": 0},
+    "png": {"compress_level": 1},
+    # full chroma and high quality keep text and lines as crisp as JPEG can
+    "jpeg": {"quality": 92, "subsampling": 0},
+}
+
+
 class BlitFrames:
     """Frames of a live figure for an ipywidgets ``Image``: the unchanging part is drawn once and kept as a
     bitmap; a frame restores it, draws the changing artists on top and encodes the result.
@@ -237,7 +249,7 @@ class BlitFrames:
         self._background = canvas.copy_from_bbox(self.fig.bbox)
 
     def encode(self, fmt: str = "png", **options) -> bytes:
-        """The current frame as PNG or JPEG bytes (RGB: a quarter fewer bytes to encode and to send)."""
+        """The current frame as PNG, JPEG or WebP bytes (RGB: a quarter fewer bytes to encode and to send)."""
         import io
 
         from PIL import Image
@@ -251,5 +263,5 @@ class BlitFrames:
         buf = canvas.buffer_rgba()
         img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).convert("RGB")
         out = io.BytesIO()
-        img.save(out, format=fmt, **options)
+        img.save(out, format=fmt, **{**FRAME_OPTIONS.get(fmt, {}), **options})
         return out.getvalue()

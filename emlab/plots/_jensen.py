@@ -540,8 +540,8 @@ class JensenWidget:
     frames: BlitFrames | None = None
 
     def frame(self) -> bytes:
-        """The figure as it is now, as PNG bytes: the unchanging background plus the moving artists."""
-        return self.frames.encode("png", compress_level=1)
+        """The figure as it is now, as lossless WebP bytes: the unchanging background plus the moving artists."""
+        return self.frames.encode("webp")
 
     def __repr__(self) -> str:  # no object addresses: notebooks stay reproducible
         a = self.artists
@@ -712,7 +712,7 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
         static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label, "layout": layout}},
     )  # fmt: skip
     state.frames = BlitFrames(fig, lambda: state.artists.dynamic)
-    state.image = widgets.Image(value=state.frame(), format="png")
+    state.image = widgets.Image(value=state.frame(), format="webp")
     state.widget = widgets.VBox([widgets.HBox(list(sliders.values())), state.image])
 
     def redraw(_change=None):
