@@ -121,6 +121,27 @@ def with_layout(fn):
     return wrapper
 
 
+def panel_axes(n_panels: int, ax, layout: str, notebook_figsize, needs: str, figure=None) -> list:
+    """The axes of a multi-panel figure: the ``ax`` given (at least ``n_panels``; else ValueError saying
+    ``needs``), or a new grid of up to 3 columns (extra cells hidden) in ``figure`` or a new constrained
+    figure: :data:`SLIDE_FIGSIZE` for a slide, ``notebook_figsize(nrows, ncols)`` otherwise."""
+    if ax is not None:
+        axes = list(np.ravel(ax))
+        if len(axes) < n_panels:
+            raise ValueError(f"{needs}; got {len(axes)}.")
+        return axes[:n_panels]
+    ncols = 3 if n_panels > 4 else n_panels
+    nrows = -(-n_panels // ncols)
+    if figure is None:
+        size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {
+            "figsize": notebook_figsize(nrows, ncols)}
+        figure = plt.figure(layout="constrained", **size)
+    axes = list(figure.subplots(nrows, ncols, squeeze=False).ravel())
+    for extra in axes[n_panels:]:
+        extra.set_visible(False)
+    return axes[:n_panels]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # 2-D mixtures: ellipse geometry, recorded runs, the component legend
 # ----------------------------------------------------------------------------------------------------------

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
-import numpy as np
-
 from ..core import as_data, e_step
 from ..params import GMMParams
-from ._common import SLIDE_DPI, SLIDE_FIGSIZE, ArtistsRecord, as_snapshots, legend_handles, view_limits, with_layout
+from ._common import ArtistsRecord, as_snapshots, legend_handles, panel_axes, view_limits, with_layout
 from ._scatter import GMM2DArtists, ellipses, gmm_2d
 
 __all__ = ["EMPanelsArtists", "em_panels", "BISHOP_SCHEDULE"]
@@ -86,24 +83,11 @@ def em_panels(X, snapshots, iterations=BISHOP_SCHEDULE, mass: float = 0.95, ax=N
             its.append(t)
     steps = ["init", "E1"] + [f"t={t}" for t in its]
     n_panels = len(steps)
-    if ax is None:
-        ncols = 3 if n_panels > 4 else n_panels
-        nrows = -(-n_panels // ncols)
-        # Not shared: an equal aspect with adjustable="datalim" is refused on axes sharing both x and y;
-        # identical limits (set below) line the panels up instead.
-        size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {
-            "figsize": (4.6 * ncols, 4.2 * nrows + 0.6)}
-        fig, grid = plt.subplots(nrows, ncols, squeeze=False, layout="constrained", **size)
-        axes = list(grid.ravel())
-        for extra in axes[n_panels:]:
-            extra.set_visible(False)
-        axes = axes[:n_panels]
-    else:
-        axes = list(np.ravel(ax))
-        if len(axes) < n_panels:
-            raise ValueError(f"em_panels needs {n_panels} axes for the panels {steps}; got {len(axes)}.")
-        axes = axes[:n_panels]
-        fig = axes[0].figure
+    # Not shared: an equal aspect with adjustable="datalim" is refused on axes sharing both x and y;
+    # identical limits (set below) line the panels up instead.
+    axes = panel_axes(n_panels, ax, layout, lambda nrows, ncols: (4.6 * ncols, 4.2 * nrows + 0.6),
+                      f"em_panels needs {n_panels} axes for the panels {steps}")
+    fig = axes[0].figure
     letters = "abcdefghijklmnopqrstuvwxyz"
     panels = []
     for p, (a, step) in enumerate(zip(axes, steps, strict=True)):

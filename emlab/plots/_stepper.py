@@ -40,6 +40,7 @@ from ._common import (
     as_snapshots,
     check_layout,
     legend_handles,
+    panel_axes,
     view_limits,
     with_layout,
 )
@@ -508,24 +509,8 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         if t not in its:
             its.append(t)
     n_panels = len(its) + 1
-    if ax is None:
-        ncols = 3 if n_panels > 4 else n_panels
-        nrows = -(-n_panels // ncols)
-        if figure is None:
-            size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {
-                "figsize": (4.8 * ncols, 4.3 * nrows)}
-            figure = plt.figure(layout="constrained", **size)
-        grid = figure.subplots(nrows, ncols, squeeze=False)
-        axes = list(grid.ravel())
-        for extra in axes[n_panels:]:
-            extra.set_visible(False)
-        axes = axes[:n_panels]
-    else:
-        axes = list(np.ravel(ax))
-        if len(axes) < n_panels:
-            raise ValueError(f"em_static needs {n_panels} axes ({len(its)} iterations + the trace); "
-                             f"got {len(axes)}.")
-        axes = axes[:n_panels]
+    axes = panel_axes(n_panels, ax, layout, lambda nrows, ncols: (4.8 * ncols, 4.3 * nrows),
+                      f"em_static needs {n_panels} axes ({len(its)} iterations + the trace)", figure=figure)
     fig = axes[0].figure
     panels = []
     xlim, ylim = view_limits(X, [snapshots[t] for t in its], mass)
