@@ -1,13 +1,27 @@
-"""How long does one step of the EM stepper take to redraw?  Goal: well under 100 ms for m <= 1000.
+"""How fast do the live demos redraw?  Goal: <= 50 ms from input to redrawn figure for m <= 1000.
 
-Run: /work/venv/bin/python benchmarks/bench_stepper.py [--m 1000] [--frames 40]
+Both live demos (the EM stepper, the Jensen widget) redraw while their slider is dragged: a slider value
+arrives in the kernel, the artists move in place, the moving ones are blitted onto a fixed background and
+the frame goes to the browser as an ipywidgets Image. This script times the kernel's part, from the new
+slider value to the new image bytes (the browser then decodes a 60-90 KiB PNG, a few ms).
 
-Prints, per data size m, the median time per step of
+Run from the repository root, in the environment emlab is installed in:
+
+    python benchmarks/bench_stepper.py [--m 272 1000] [--frames 40]
+
+EM stepper: prints, per data size m, the median time per step of
 - update:       moving the artists (offsets, colours, ellipses, trace) -- what `show(i)` costs;
-- update+frame: update plus the blitted PNG the widget sends (`frame_png`), i.e. one click of "step"
-  (and the same with image_format="jpeg");
+- update + frame: update plus the blitted frame the widget sends, encoded as PNG, lossless WebP (the
+  widget's default) or JPEG, i.e. one click of "step";
 - full redraw:  update plus a full `savefig` (what a naive stepper would do), for comparison;
-and the ratio of the last two. Timings on a shared machine are noisy: the median of many steps is shown.
+and the ratio of full redraw to the WebP path; then "slider -> image": setting the widget's slider, which
+runs all of it (also for the 1200 x 520 px frames of layout="slide").
+
+Jensen widget: the median time from a new slider value to the new image, for the live widget (in-place
+update + blit + WebP) and for a full redraw (clear the axes, draw anew, render a PNG: what the widget did before,
+too slow to follow a drag), and their ratio.
+
+Timings on a shared machine are noisy: the median of many steps is shown.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from emlab import GMMParams, e_step, m_step, plots  # noqa: E402
+from emlab import GMMParams, plots, run_em  # noqa: E402
 from emlab.style import use_style  # noqa: E402
 
 
@@ -33,10 +47,10 @@ def snapshots(m: int, T: int, seed: int = 0):
         rng.multivariate_normal([-1.2, -1.0], [[0.2, 0.08], [0.08, 0.3]], m // 3),
         rng.multivariate_normal([0.8, 0.6], [[0.3, 0.1], [0.1, 0.25]], m - m // 3),
     ])
-    snaps = [GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)]
-    for _ in range(T):
-        snaps.append(m_step(X, e_step(X, snaps[-1])))
-    return X, snaps
+    start = GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)
+    # T iterations with no early stop (tol=0), every iterate recorded: the history_ schema.
+    _, history = run_em(X, start, max_iter=T, tol=0.0, record_params=True)
+    return X, history["params"]
 
 
 def median_ms(fn, frames: int) -> tuple[float, float]:
@@ -61,9 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     use_style()
     print(f"cores: {os.cpu_count()}, load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print("per step, median wall / CPU ms")
-    print(f"{'m':>6} {'update':>14} {'update+frame':>16} {'(as JPEG)':>16} {'full redraw':>16} "
-          f"{'full/blit (CPU)':>16}")
+    print("EM stepper, per step, median wall / CPU ms")
+    print(f"{'m':>6} {'update':>14} {'+ PNG frame':>16} {'+ WebP frame':>16} {'+ JPEG frame':>16} "
+          f"{'full redraw':>16} {'full/WebP (CPU)':>16}")
     for m in args.m:
         X, snaps = snapshots(m, T=20)
         t0 = time.perf_counter()
@@ -72,14 +86,54 @@ def main() -> None:
         setup = time.perf_counter() - t0
         n = st.n_frames
         upd = median_ms(lambda i, st=st, n=n: st.show(i % n), args.frames)
-        fast = median_ms(lambda i, st=st, n=n: (st.show(i % n), st.frame_png()), args.frames)
-        st.image_format = "jpeg"  # the widget's other encoding
-        jpeg = median_ms(lambda i, st=st, n=n: (st.show(i % n), st._widget_frame()), args.frames)
+        cols = []
+        for fmt in ("png", "webp", "jpeg"):
+            cols.append(median_ms(lambda i, st=st, n=n, fmt=fmt: (st.show(i % n), st._frame_bytes(fmt)), args.frames))
         full = median_ms(lambda i, st=st, n=n: (st.show(i % n), st.render_png()), max(5, args.frames // 4))
-        print(f"{m:6d} {upd[0]:6.1f} / {upd[1]:5.1f} {fast[0]:8.1f} / {fast[1]:5.1f} {jpeg[0]:8.1f} / {jpeg[1]:5.1f} "
-              f"{full[0]:8.1f} / {full[1]:5.1f} {full[1] / fast[1]:15.1f}x"
-              f"   (setup {setup:.2f} s, {n} frames, PNG {len(st.frame_png()) / 1024:.0f} KiB)")
-    print("goal: update+frame well under 100 ms at m <= 1000")
+        print(f"{m:6d} {upd[0]:6.1f} / {upd[1]:5.1f} "
+              + " ".join(f"{c[0]:8.1f} / {c[1]:5.1f}" for c in cols)
+              + f" {full[0]:8.1f} / {full[1]:5.1f} {full[1] / cols[1][1]:15.1f}x"
+              f"   (setup {setup:.2f} s, {n} frames, {st.fig.bbox.width:.0f} x {st.fig.bbox.height:.0f} px, "
+              f"PNG {len(st.frame_png()) / 1024:.0f} KiB, WebP {len(st._frame_bytes('webp')) / 1024:.0f} KiB)")
+        if st.widget is not None:
+            slider = st.widget.children[0].children[-1]
+            drag = median_ms(lambda i, slider=slider, n=n: setattr(slider, "value", (i + 1) % n), args.frames)
+            slide = plots.em_stepper(X, snaps, layout="slide")
+            slide.frame_png()
+            slide_slider = slide.widget.children[0].children[-1]
+            drag_slide = median_ms(lambda i, sl=slide_slider, n=n: setattr(sl, "value", (i + 1) % n), args.frames)
+            print(f"{'':6s} slider -> image ({st.image_format}): {drag[0]:6.1f} / {drag[1]:5.1f} ms;"
+                  f" layout='slide' (1200 x 520 px) {drag_slide[0]:6.1f} / {drag_slide[1]:5.1f} ms")
+    jensen_benchmark(args.frames)
+    print("goal: <= 50 ms from a new slider value to the new image (m <= 1000)")
+
+
+def jensen_benchmark(frames: int) -> None:
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    w = plots.jensen_widget(interactive=True)  # displays nothing outside a kernel
+    xs = np.linspace(0.3, 3.0, frames)
+    live = median_ms(lambda i: setattr(w.sliders["x1"], "value", float(xs[i])), frames)
+    ps = np.linspace(0.05, 0.95, frames)
+    live_p = median_ms(lambda i: setattr(w.sliders["p"], "value", float(ps[i])), frames)
+
+    fig = Figure(figsize=w.fig.get_size_inches(), dpi=w.fig.dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+
+    def full_redraw(i):
+        ax.clear()
+        plots.jensen(np.log, (float(xs[i]), 4.0), (0.5, 0.5), ax=ax)
+        fig.savefig(io.BytesIO(), format="png", dpi=fig.dpi)
+
+    full = median_ms(full_redraw, max(5, frames // 4))
+    print("Jensen widget, slider -> image, median wall / CPU ms")
+    print(f"  x_1 slider {live[0]:6.1f} / {live[1]:5.1f}   p_1 slider {live_p[0]:6.1f} / {live_p[1]:5.1f}   "
+          f"full redraw {full[0]:6.1f} / {full[1]:5.1f}   full/live (CPU) {full[1] / live[1]:5.1f}x   "
+          f"(WebP {len(w.image.value) / 1024:.0f} KiB, {w.fig.bbox.width:.0f} x {w.fig.bbox.height:.0f} px)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from .base import BaseMixture
 
 __all__ = ["BernoulliMixture"]
 
+_RAISES = "\n\n        Raises\n        ------\n        ValueError\n            For a point of probability 0.\n"
+
 
 class _State(NamedTuple):
     params: core.BernoulliParams
@@ -223,9 +225,8 @@ class BernoulliMixture(BaseMixture):
         with np.errstate(divide="ignore"):  # ln 0 = -inf is the right answer for such a point
             return super().score_samples(X)
 
-    _raises = "\n\n        Raises\n        ------\n        ValueError\n            For a point of probability 0.\n"
-    predict.__doc__ = BaseMixture.predict.__doc__.rstrip() + _raises
-    predict_proba.__doc__ = BaseMixture.predict_proba.__doc__.rstrip() + _raises
+    predict.__doc__ = BaseMixture.predict.__doc__.rstrip() + _RAISES
+    predict_proba.__doc__ = BaseMixture.predict_proba.__doc__.rstrip() + _RAISES
     score_samples.__doc__ = BaseMixture.score_samples.__doc__
 
     def sample(self, n_samples=1):
@@ -242,6 +243,6 @@ class BernoulliMixture(BaseMixture):
         """
         self._check_n_samples(n_samples)
         rng = check_random_state(self.random_state)
-        y = np.repeat(np.arange(self.n_components), rng.multinomial(n_samples, self.weights_))
+        y = np.repeat(np.arange(self.weights_.size), rng.multinomial(n_samples, self.weights_))
         X = (rng.uniform(size=(n_samples, self.means_.shape[1])) < self.means_[y]).astype(np.int64)
         return X, y

@@ -27,9 +27,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .params import SIMPLEX_TOL
+
 __all__ = [
     "BernoulliParams",
     "as_binary",
+    "check_params",
     "bernoulli_log_joint",
     "log_likelihood",
     "e_step",
@@ -38,9 +41,11 @@ __all__ = [
     "m_step_from_stats",
     "expected_complete_log_likelihood",
     "log_prior",
+    "spherical_log_joint",
     "spherical_responsibilities",
     "distortion",
 ]
+
 
 class BernoulliParams(NamedTuple):
     """Theta of a mixture of Bernoullis: weights phi (k,) and probabilities mu (k, n)."""
@@ -67,8 +72,8 @@ class _Logs(NamedTuple):
     log_phi: np.ndarray
     log_mu: np.ndarray
     log_1m: np.ndarray
-    C: np.ndarray  # [ln mu - ln(1 - mu) | ln phi_j + sum_d ln(1 - mu_jd)], 0 / left out where mu is 0 or 1
-    V: np.ndarray | None  # [[mu == 0] - [mu == 1] | number of mu_jd == 1]; None when no mu is 0 or 1
+    C: np.ndarray  # [ln mu - ln(1 - mu) | ln phi_j + sum_d ln(1 - mu_jd)], finite: -inf terms left out
+    V: np.ndarray | None  # [[mu == 0] - [mu == 1] | #(mu_jd == 1) + [phi_j == 0]]; None if nothing is 0 or 1
 
 
 def as_binary(X, name: str = "X") -> np.ndarray:
@@ -95,19 +100,47 @@ def as_binary(X, name: str = "X") -> np.ndarray:
     return X
 
 
+def check_params(params, n: int | None = None) -> BernoulliParams:
+    """``params`` as a :class:`BernoulliParams` with phi on the simplex and mu in [0, 1] of shape (k, n).
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong (shape, range, sum) and how to fix it.
+    """
+    try:
+        phi, mu = (np.asarray(a, dtype=float) for a in params)
+    except (TypeError, ValueError):
+        raise ValueError("params must be a BernoulliParams(phi, mu) or a pair (phi, mu) of arrays.") from None
+    if mu.ndim != 2 or phi.shape != (mu.shape[0],) or (n is not None and mu.shape[1] != n):
+        raise ValueError(
+            f"params need phi of shape (k,) and mu of shape (k, n){f' with n = {n}, the columns of X' if n else ''}; "
+            f"got phi {phi.shape} and mu {mu.shape}."
+        )
+    if not (np.all((mu >= 0) & (mu <= 1)) and np.all(phi >= 0)):
+        raise ValueError("mu must lie in [0, 1] and phi must be >= 0 (they are probabilities); NaN is neither.")
+    if abs(phi.sum() - 1.0) > SIMPLEX_TOL:
+        raise ValueError(
+            f"phi must sum to 1 (a distribution over components); got {phi.sum():.10g}. Divide by its sum."
+        )
+    return BernoulliParams(phi, mu)
+
+
 def _logs(params) -> _Logs:
-    phi, mu = (np.asarray(a, dtype=float) for a in params)
+    phi, mu = params
     with np.errstate(divide="ignore"):  # ln 0 = -inf is wanted here and handled below
         log_phi, log_mu, log_1m = np.log(phi), np.log(mu), np.log1p(-mu)
-    zero, one = mu == 0, mu == 1
+    zero, one, no_weight = mu == 0, mu == 1, phi == 0
     saturated = zero | one
-    # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf; keep it out of the
-    # product (where 0 * -inf would be NaN) and count the contradictions separately.
+    # At a saturated mu_jd the term x_d ln mu + (1 - x_d) ln(1 - mu) is 0 or -inf, and phi_j = 0 makes
+    # ln phi_j = -inf: keep every -inf out of the matrix product (0 * -inf would be NaN, even in BLAS's
+    # padding) and count the contradictions separately, in V.
     finite_1m = np.where(saturated, 0.0, log_1m)
-    C = np.hstack([np.where(saturated, 0.0, log_mu - finite_1m), (log_phi + finite_1m.sum(axis=1))[:, None]])
+    bias = np.where(no_weight, 0.0, log_phi) + finite_1m.sum(axis=1)
+    C = np.hstack([np.where(saturated, 0.0, log_mu - finite_1m), bias[:, None]])
     V = None
-    if saturated.any():
-        V = np.hstack([zero.astype(float) - one, one.sum(axis=1, keepdims=True)])
+    if saturated.any() or no_weight.any():
+        V = np.hstack([zero.astype(float) - one, (one.sum(axis=1) + no_weight)[:, None]])
     return _Logs(log_phi, log_mu, log_1m, C, V)
 
 
@@ -170,7 +203,8 @@ def bernoulli_log_joint(X, params) -> np.ndarray:
     mu_jd is 0 or 1 the entry is exactly -inf if some x_d contradicts it, and
     finite otherwise (0 ln 0 = 0); never NaN.
     """
-    return _log_joint_fm(_feature_major(as_binary(X)), _logs(params)).T
+    X = as_binary(X)
+    return _log_joint_fm(_feature_major(X), _logs(check_params(params, X.shape[1]))).T
 
 
 def _logsumexp_rows(L):
@@ -211,7 +245,13 @@ def _impossible_point(i: int, where: str) -> ValueError:
 
 def sufficient_statistics(X, W) -> tuple[np.ndarray, np.ndarray]:
     """N_j = sum_i w_ij (k,) and S_jd = sum_i w_ij x_id (k, n): all the M-step needs."""
-    T = np.asarray(W, dtype=float).T @ _with_ones(np.asarray(X, dtype=float))
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != X.shape[0] or not np.all(W >= 0):
+        raise ValueError(
+            f"W must be an (m, k) array of responsibilities >= 0 with m = {X.shape[0]} (the rows of X); "
+            f"got shape {W.shape}{'' if W.ndim != 2 or np.all(W >= 0) else ' with negative or NaN entries'}."
+        )
+    T = W.T @ _with_ones(X)
     return T[:, -1], T[:, :-1]
 
 
@@ -244,12 +284,20 @@ def m_step(X, W, alpha: float = 0.0) -> BernoulliParams:
     """
     X = as_binary(X)
     N, S = sufficient_statistics(X, W)
+    rows = np.asarray(W, dtype=float).sum(axis=1)
+    if np.any(np.abs(rows - 1.0) > 1e-8):
+        i = int(np.argmax(np.abs(rows - 1.0)))
+        raise ValueError(
+            f"Each row of W must sum to 1 (a distribution over components); row {i} sums to {rows[i]:.10g}."
+        )
     return m_step_from_stats(N, S, _check_alpha(alpha))
 
 
 def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (
-        math.isfinite(alpha) and alpha >= 0
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not (math.isfinite(alpha) and alpha >= 0)
     ):
         raise ValueError(f"The 'alpha' parameter must be a finite float >= 0; got {alpha!r}. Use 0 for no smoothing.")
     return float(alpha)
@@ -276,7 +324,7 @@ def expected_complete_log_likelihood(X, W, params) -> float:
     """E_q[ln p(x, z; Theta)] = sum_ij w_ij ln p(x^(i), z = j; Theta) for responsibilities W (0 ln 0 = 0)."""
     X = as_binary(X)
     N, S = sufficient_statistics(X, W)
-    return _expected_from_stats(N, S, _logs(params))
+    return _expected_from_stats(N, S, _logs(check_params(params, X.shape[1])))
 
 
 def log_prior(params, alpha: float) -> float:
@@ -285,14 +333,33 @@ def log_prior(params, alpha: float) -> float:
     0 for alpha = 0 (the uniform Beta(1, 1)), so MAP-EM's objective l(Theta) + ln p(mu)
     is then the log-likelihood; -inf if alpha > 0 and some mu_jd is 0 or 1.
     """
-    alpha = _check_alpha(alpha)
+    alpha, mu = _check_alpha(alpha), check_params(params).mu
     if alpha == 0:
         return 0.0
-    mu = np.asarray(params[1], dtype=float)
     with np.errstate(divide="ignore"):
         s = float(np.log(mu).sum() + np.log1p(-mu).sum())
     log_beta = 2 * math.lgamma(alpha + 1) - math.lgamma(2 * alpha + 2)
     return alpha * s - mu.size * log_beta
+
+
+def _check_sigma(sigma) -> float:
+    if not (isinstance(sigma, (int, float, np.integer, np.floating)) and sigma > 0 and math.isfinite(sigma)):
+        raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}. For sigma -> 0 use a small value.")
+    return float(sigma)
+
+
+def spherical_log_joint(X, means, sigma: float) -> np.ndarray:
+    """ln p(x^(i), z = j) for a Gaussian mixture with equal weights 1/k and shared covariance sigma^2 I, (m, k).
+
+    ln p(x, z = j) = -||x - mu_j||^2 / (2 sigma^2) - (n / 2) ln(2 pi sigma^2) - ln k, so sigma^2 times
+    E_q[ln p(x, z)] tends to -(1/2) sum_ij w_ij ||x_i - mu_j||^2 as sigma -> 0 (the constants times
+    sigma^2 vanish): for one-hot w on the nearest means that is -J / 2, k-means' :func:`distortion`.
+    """
+    sigma = _check_sigma(sigma)
+    X, means = np.atleast_2d(np.asarray(X, dtype=float)), np.atleast_2d(np.asarray(means, dtype=float))
+    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    n, k = X.shape[1], means.shape[0]
+    return -d2 / (2.0 * sigma**2) - 0.5 * n * math.log(2.0 * math.pi * sigma**2) - math.log(k)
 
 
 def spherical_responsibilities(X, means, sigma: float) -> np.ndarray:
@@ -301,11 +368,7 @@ def spherical_responsibilities(X, means, sigma: float) -> np.ndarray:
     w_ij = exp(-||x_i - mu_j||^2 / (2 sigma^2)) / sum_l exp(-||x_i - mu_l||^2 / (2 sigma^2)),
     computed in log space, so they stay valid (one-hot on the nearest mean) as sigma -> 0.
     """
-    if not (isinstance(sigma, (int, float, np.integer, np.floating)) and sigma > 0 and math.isfinite(sigma)):
-        raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}. For sigma -> 0 use a small value.")
-    X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
-    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-    L = -d2 / (2.0 * sigma**2)
+    L = spherical_log_joint(X, means, sigma)
     L -= L.max(axis=1, keepdims=True)
     W = np.exp(L)
     return W / W.sum(axis=1, keepdims=True)

@@ -1,4 +1,4 @@
-"""Render every figure of the course to PNG, for review at a glance.
+"""The course's figures on the course's data, rendered to PNG for review at a glance.
 
 Usage::
 
@@ -6,48 +6,234 @@ Usage::
     python -m emlab.gallery OUTDIR --only gmm_2d_soft em_panels_faithful
     python -m emlab.gallery --list
 
-Each module of :mod:`emlab.plots` may define ``GALLERY = {name: zero-argument function returning a
-matplotlib Figure}``; the gallery collects them all, so adding a figure never means editing this file.
-Figures are drawn with the Agg backend (no display needed) in the course style.
+:data:`GALLERY` maps each name to a zero-argument function that returns a matplotlib Figure drawn by one
+of the :mod:`emlab.plots` functions; a new figure of the course gets a builder here. The builders own the
+example data and the demo runs (:func:`faithful_em_run`), so :mod:`emlab.plots` itself never loads a data
+set or fits anything. Figures are drawn with the Agg backend (no display needed) in the course style.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["collect", "render", "main"]
+import numpy as np
+
+from . import datasets
+from .core import log_likelihood, run_em
+from .covariance import n_parameters
+from .params import GMMParams
+
+__all__ = ["GALLERY", "FAITHFUL_START", "faithful_em_run", "collect", "render", "main"]
+
+
+def _plots():
+    # Imported on first use: the command selects the Agg backend before pyplot is loaded.
+    from . import plots
+
+    return plots
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Demo runs
+# ----------------------------------------------------------------------------------------------------------
+# Bishop-like start on standardised Old Faithful: two round components off the data's main diagonal; EM
+# first stretches both along it, then separates the two clusters (converged by t = 20).
+FAITHFUL_START = {"phi": [0.5, 0.5], "mu": [[-1.5, 1.0], [1.5, -1.0]], "Sigma": [0.5 * np.eye(2)] * 2}
+
+
+@lru_cache(maxsize=2)
+def faithful_em_run(T: int = 20):
+    """(Xs, (Theta^(0), ..., Theta^(T))) on standardised Old Faithful from :data:`FAITHFUL_START`.
+
+    The gallery's demo run: T EM iterations of :func:`emlab.run_em` with ``tol=0`` (no early stop), so
+    every panel of the Fig. 9.8 schedule exists.
+    """
+    Xs, _, _ = datasets.standardize(datasets.load_faithful())
+    _, history = run_em(Xs, GMMParams(**FAITHFUL_START), max_iter=T, tol=0.0, record_params=True)
+    Xs.setflags(write=False)  # cached and shared between figures
+    return Xs, tuple(history["params"])
+
+
+def _two_clusters_fit():
+    X, _ = datasets.two_clusters_2d(seed=0)
+    start = GMMParams(phi=[0.5, 0.5], mu=[[5.0, 5.0], [15.0, 5.0]], Sigma=[20.0 * np.eye(2)] * 2)
+    params, _ = run_em(X, start, max_iter=100, tol=1e-8)
+    return X, start, params
+
+
+def _example_1d():
+    x, _ = datasets.two_gaussians_1d()
+    # The start used in notebooks 03 and 04: both means in the middle, wide variances.
+    return x, GMMParams(phi=[0.5, 0.5], mu=[4.0, 6.0], Sigma=[9.0, 9.0])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Section 1: densities
+# ----------------------------------------------------------------------------------------------------------
+def _mixture_hist():
+    x, z = datasets.two_gaussians_1d()
+    return _plots().mixture_1d(x, z).fig
+
+
+def _mixture_kde_fitted():
+    x, z = datasets.two_gaussians_1d()
+    # Illustrative parameters (the true ones): drawing a mixture needs no fitting.
+    params = GMMParams(phi=[0.5, 0.5], mu=[1.0, 10.0], Sigma=[1.0, 1.0])
+    return _plots().mixture_1d(x, z, params=params, kind="kde").fig
+
+
+def _loglik_surface():
+    x, _ = datasets.two_gaussians_1d()
+    grid = np.linspace(-2.0, 13.0, 121)
+    return _plots().loglik_surface(x, grid, grid).fig
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sections 2-4: Jensen, the EM bound, ELBO and KL
+# ----------------------------------------------------------------------------------------------------------
+def _jensen_log():
+    return _plots().jensen().fig
+
+
+def _jensen_convex_many():
+    return _plots().jensen(np.exp, x=(-1.0, 0.0, 0.7, 1.5), p=(0.2, 0.3, 0.3, 0.2), xlim=(-1.5, 2.0)).fig
+
+
+def _jensen_static():
+    return _plots().jensen_static().fig
+
+
+def _em_bound():
+    x, theta0 = _example_1d()
+    return _plots().em_bound(x, theta0, index=(0, "mu")).fig
+
+
+def _elbo_kl():
+    x, theta0 = _example_1d()
+    # Eight iterations, no early stop: the history_ schema, recorded by run_em.
+    _, history = run_em(x, theta0, max_iter=8, tol=0.0)
+    return _plots().elbo_kl(history).fig
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sections 5-7: 2-D mixtures, EM in pictures, model choice
+# ----------------------------------------------------------------------------------------------------------
+def _gmm_soft():
+    # Old Faithful two iterations in: the components still overlap, so many points are shared.
+    Xs, snaps = faithful_em_run()
+    return _plots().gmm_2d(Xs, snaps[2], soft=True, title="Old Faithful, $\\Theta^{(2)}$: soft responsibilities",
+                           xlabel="eruptions (std.)", ylabel="waiting (std.)").ax.figure
+
+
+def _gmm_hard():
+    X, _, params = _two_clusters_fit()
+    return _plots().gmm_2d(X, params, soft=False,
+                           title="converged: hard assignments (argmax $w_j^{(i)}$)").ax.figure
+
+
+def _covariance_types():
+    """One fitted full-covariance mixture drawn in each of the four covariance structures."""
+    import matplotlib.pyplot as plt
+
+    from .plots._common import GREY, legend_handles
+
+    Xs, snaps = faithful_em_run()
+    p = snaps[-1]
+    full = np.asarray(p.Sigma)
+    forms = {
+        "full": full,
+        "tied": np.einsum("j,jab->ab", p.phi, full),
+        "diag": np.diagonal(full, axis1=1, axis2=2),
+        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+    }
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), sharex=True, sharey=True, layout="constrained")
+    for a, (ct, cov) in zip(axes.ravel(), forms.items(), strict=True):
+        a.scatter(Xs[:, 0], Xs[:, 1], s=14, color=GREY, alpha=0.6, linewidths=0)
+        _plots().ellipses(p.mu, cov, ct, mass=0.95, ax=a)
+        a.set_title(f'covariance_type="{ct}"')
+        a.set_xlabel("eruption duration (std.)")
+        a.set_ylabel("waiting time (std.)")
+    fig.legend(handles=legend_handles(p.k, None, True), loc="outside lower center", ncols=p.k + 1)
+    fig.suptitle("95% ellipses for the four covariance structures")
+    return fig
+
+
+def _em_panels():
+    Xs, snaps = faithful_em_run()
+    art = _plots().em_panels(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    art.fig.suptitle("EM on Old Faithful (standardised), PRML Fig. 9.8 schedule")
+    return art.fig
+
+
+def _loglik_trace():
+    Xs, snaps = faithful_em_run()
+    return _plots().loglik_trace([log_likelihood(Xs, s) for s in snaps]).ax.figure
+
+
+def _information_criteria():
+    """BIC/AIC of K = 1..5 on Old Faithful (raw units), each K fitted by the functional core's run_em."""
+    X = datasets.load_faithful()
+    m, n = X.shape
+    ks, bic, aic = np.arange(1, 6), [], []
+    order = np.argsort(X[:, 0] + X[:, 1] / X[:, 1].std())
+    for k in ks:
+        # Deterministic start: k points spread along the data's main direction, shared covariance.
+        idx = order[((np.arange(k) + 0.5) / k * m).astype(int)]
+        start = GMMParams(phi=np.full(k, 1.0 / k), mu=X[idx], Sigma=[np.cov(X.T)] * k)
+        params, _ = run_em(X, start, max_iter=300, tol=1e-6, reg_covar=1e-6)
+        l = log_likelihood(X, params)
+        p = n_parameters(k, n)
+        bic.append(-2 * l + p * np.log(m))
+        aic.append(-2 * l + 2 * p)
+    return _plots().information_criteria(ks, bic, aic, title="Old Faithful: choosing $K$").ax.figure
+
+
+def _em_static():
+    Xs, snaps = faithful_em_run()
+    art = _plots().em_static(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    art.fig.suptitle("EM on Old Faithful: the stepper's static fallback")
+    return art.fig
+
+
+def _em_stepper_frame():
+    Xs, snaps = faithful_em_run()
+    stepper = _plots().em_stepper(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
+    stepper.show(9)  # iteration 5, after its E-step: points recoloured, ellipses not yet moved
+    return stepper.fig
+
+
+#: Every figure of the gallery: {name: zero-argument function returning a matplotlib Figure}.
+GALLERY: dict[str, Callable] = {
+    "mixture_1d_hist": _mixture_hist,
+    "mixture_1d_kde_fitted": _mixture_kde_fitted,
+    "loglik_surface": _loglik_surface,
+    "jensen_log": _jensen_log,
+    "jensen_convex_many": _jensen_convex_many,
+    "jensen_widget_static": _jensen_static,
+    "em_bound": _em_bound,
+    "elbo_kl": _elbo_kl,
+    "gmm_2d_soft": _gmm_soft,
+    "gmm_2d_hard": _gmm_hard,
+    "ellipses_covariance_types": _covariance_types,
+    "em_panels_faithful": _em_panels,
+    "loglik_trace_faithful": _loglik_trace,
+    "information_criteria_faithful": _information_criteria,
+    "em_static_faithful": _em_static,
+    "em_stepper_frame": _em_stepper_frame,
+}
 
 
 def collect() -> dict[str, Callable]:
-    """All registered figures: {name: builder}, from every ``emlab.plots`` module's ``GALLERY``.
-
-    Raises
-    ------
-    ValueError
-        If two modules register the same name (the PNGs would overwrite each other).
-    """
-    from . import plots
-
-    found: dict[str, Callable] = {}
-    owner: dict[str, str] = {}
-    for info in sorted(pkgutil.iter_modules(plots.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{plots.__name__}.{info.name}")
-        for name, builder in getattr(module, "GALLERY", {}).items():
-            if name in found:
-                raise ValueError(
-                    f"gallery name {name!r} is registered by both {owner[name]} and {module.__name__}; "
-                    "rename one of them."
-                )
-            if not callable(builder):
-                raise ValueError(f"GALLERY[{name!r}] in {module.__name__} must be a zero-argument function.")
-            found[name], owner[name] = builder, module.__name__
-    return found
+    """All registered figures, {name: builder} (a copy of :data:`GALLERY`)."""
+    for name, builder in GALLERY.items():
+        if not callable(builder):
+            raise ValueError(f"GALLERY[{name!r}] must be a zero-argument function.")
+    return dict(GALLERY)
 
 
 def render(outdir, names=None, dpi: float = 100, verbose: bool = False) -> list[Path]:
@@ -108,8 +294,8 @@ def main(argv=None) -> int:
     # No display needed; set here, not at import, so importing this module never changes a notebook's backend.
     matplotlib.use("Agg")
     if args.list:
-        for name, builder in sorted(collect().items()):
-            print(f"{name:32s} {builder.__module__}")
+        for name in sorted(collect()):
+            print(name)
         return 0
     if not args.outdir:
         parser.error("OUTDIR is required (or use --list)")

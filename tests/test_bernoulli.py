@@ -105,7 +105,9 @@ def test_log_joint_matches_reference_including_saturated_mu(seed):
     mu = start["means_init"].copy()
     mu[rng.uniform(size=mu.shape) < 0.25] = 0.0
     mu[rng.uniform(size=mu.shape) < 0.25] = 1.0
-    phi = start["weights_init"]
+    phi = start["weights_init"].copy()
+    if seed % 2:
+        phi[0], phi[1] = 0.0, phi[0] + phi[1]  # ln phi_0 = -inf: component 0 is impossible for every point
     ours = bc.bernoulli_log_joint(X, (phi, mu))
     ref = np.array(ref_log_joint(X, phi, mu))
     assert not np.isnan(ours).any()
@@ -149,6 +151,29 @@ def test_impossible_point_in_e_step_says_how_to_fix():
         bc.e_step(X, (np.array([0.5, 0.5]), np.array([[0.0, 0.5], [0.0, 0.2]])))
 
 
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda X, W, p: bc.e_step(X, (p.phi, p.mu[:, :2])), r"mu of shape \(k, n\) with n = 3.*got phi \(2,\)"),
+        (lambda X, W, p: bc.e_step(X, (p.phi, p.mu + 1)), r"mu must lie in \[0, 1\]"),
+        (lambda X, W, p: bc.log_likelihood(X, (p.phi * 2, p.mu)), r"phi must sum to 1.*Divide by its sum"),
+        (lambda X, W, p: bc.e_step(X, p.mu), r"params need phi of shape \(k,\)"),
+        (lambda X, W, p: bc.e_step(X * 0.5, p), r"X must be binary.*found 0.5 at row 0"),
+        (lambda X, W, p: bc.m_step(X, W[:-1]), r"W must be an \(m, k\) array .* m = 6"),
+        (lambda X, W, p: bc.m_step(X, -W), r"negative or NaN entries"),
+        (lambda X, W, p: bc.m_step(X, W * 2), r"Each row of W must sum to 1.*row 0 sums to 2"),
+        (lambda X, W, p: bc.m_step(X, W, alpha=-1), r"'alpha' parameter must be a finite float >= 0"),
+        (lambda X, W, p: bc.log_prior(p, alpha=np.inf), r"'alpha' parameter must be a finite float >= 0"),
+    ],
+)
+def test_functional_core_bad_input_says_what_to_do(call, pattern):
+    X = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 1]])
+    W = np.full((6, 2), 0.5)
+    params = bc.BernoulliParams(np.array([0.4, 0.6]), np.full((2, 3), 0.3))
+    with pytest.raises(ValueError, match=pattern):
+        call(X, W, params)
+
+
 def test_spherical_responsibilities_become_one_hot_and_em_becomes_lloyd():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(c, 0.6, size=(40, 2)) for c in ([0, 0], [4, 0], [0, 4])])
@@ -172,6 +197,11 @@ def test_spherical_responsibilities_become_one_hot_and_em_becomes_lloyd():
     assert bc.distortion(X, lloyd) == pytest.approx(J) == pytest.approx(bc.distortion(X, lloyd, z))
     with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
         bc.spherical_responsibilities(X, means0, 0.0)
+    # sigma^2 E_q[ln p(x, z)] -> -J / 2 with q the posterior, as sigma -> 0
+    for sigma, tol in ((0.1, 0.5), (0.01, 0.01)):
+        W = bc.spherical_responsibilities(X, lloyd, sigma)
+        scaled = sigma**2 * float((W * bc.spherical_log_joint(X, lloyd, sigma)).sum())
+        assert abs(scaled + J / 2) < tol * J
 
 
 # ------------------------------------------------------------------------------ the estimator vs reference
@@ -246,6 +276,17 @@ def test_saturated_start_without_contradiction(alpha):
     for key in ("log_likelihood", "elbo_after_m", "kl_after_m"):
         assert not np.isnan(bm.history_[key]).any()
     assert np.all(np.diff(lb[np.isfinite(lb)]) >= -1e-12)
+
+
+@pytest.mark.parametrize("init_params", ["random", "random_from_data", "kmeans"])
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_more_components_than_distinct_points_leaves_empty_components_silently(init_params, alpha):
+    X = np.array([[1, 0, 1]] * 10 + [[0, 1, 0]] * 10)
+    bm = BernoulliMixture(4, init_params=init_params, alpha=alpha, random_state=0).fit(X)
+    W = bm.predict_proba(X)
+    assert np.all(np.isfinite(W)) and np.allclose(W.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(bm.lower_bounds_[1:])) and np.all(np.isfinite(bm.history_["elbo_after_m"]))
+    assert bm.score(X) == pytest.approx(ref_log_likelihood(X, bm.weights_, bm.means_) / 20, rel=1e-12)
 
 
 def test_maximum_likelihood_on_digits_reaches_zero_probabilities_without_nan():

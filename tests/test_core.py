@@ -19,14 +19,6 @@ from emlab import (
 )
 
 
-def random_params(rng, k, n):
-    phi = rng.dirichlet(np.ones(k))
-    mu = rng.normal(0, 3, size=(k, n))
-    A = rng.normal(size=(k, n, n))
-    Sigma = A @ A.transpose(0, 2, 1) + 0.5 * np.eye(n)
-    return GMMParams(phi=phi, mu=mu, Sigma=Sigma)
-
-
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
@@ -76,7 +68,7 @@ def test_singular_sigma_message_says_what_a_covariance_must_be():
 
 
 @pytest.mark.parametrize("n", [1, 2, 4])
-def test_log_joint_matches_scipy_brute_force(rng, n):
+def test_log_joint_matches_scipy_brute_force(rng, n, random_params):
     p = random_params(rng, k=3, n=n)
     X = rng.normal(0, 3, size=(25, n))
     brute = np.array(
@@ -127,7 +119,7 @@ def test_far_point_gives_valid_responsibilities_without_warnings():
         assert np.all(multivariate_normal(0, 1).pdf(1e3) == 0.0)
 
 
-def test_zero_weight_component_contributes_nothing(rng):
+def test_zero_weight_component_contributes_nothing(rng, random_params):
     X = rng.normal(size=(40, 2))
     base = random_params(rng, k=2, n=2)
     with_empty = GMMParams(
@@ -216,7 +208,7 @@ def test_non_numeric_data_is_rejected_in_words():
 # ---------------------------------------------------------------- ELBO and KL
 
 
-def test_elbo_plus_kl_is_log_likelihood(rng):
+def test_elbo_plus_kl_is_log_likelihood(rng, random_params):
     X = rng.normal(0, 2, size=(80, 2))
     p = random_params(rng, k=3, n=2)
     for W in (rng.dirichlet(np.ones(3), size=80), rng.dirichlet(np.full(3, 0.05), size=80), e_step(X, p)):
@@ -224,7 +216,7 @@ def test_elbo_plus_kl_is_log_likelihood(rng):
         assert total == pytest.approx(log_likelihood(X, p), rel=1e-12, abs=1e-9)
 
 
-def test_elbo_at_the_posterior_is_tight(rng):
+def test_elbo_at_the_posterior_is_tight(rng, random_params):
     X = rng.normal(size=(50, 1))
     p = random_params(rng, k=2, n=1)
     assert elbo(X, e_step(X, p), p) == pytest.approx(log_likelihood(X, p), rel=1e-12)

@@ -1,29 +1,57 @@
 """The gallery command renders one PNG per registered figure."""
 
-import matplotlib
+import functools
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from plot_helpers import PNG_MAGIC
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from emlab import GMMParams, datasets, e_step, gallery, m_step, plots
 
-from emlab import gallery  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Figures the gallery cannot draw: the live widget and the animation (their static fallbacks are drawn), and
+# mixture_arrays, which reads parameters and draws nothing.
+NOT_DRAWN = {"jensen_widget", "em_animation", "mixture_arrays"}
 
 
-def test_gallery_collects_every_plots_modules_registry():
+def test_gallery_registers_the_course_figures():
     registry = gallery.collect()
-    # Both plotting helpers' modules contribute; names are unique by construction (collect checks).
-    modules = {fn.__module__ for fn in registry.values()}
-    assert {"emlab.plots.gmm2d", "emlab.plots.stepper"} <= modules
+    assert registry == gallery.GALLERY and registry is not gallery.GALLERY
     assert {"gmm_2d_soft", "ellipses_covariance_types", "em_panels_faithful", "em_static_faithful"} <= set(registry)
+    assert {"mixture_1d_hist", "loglik_surface", "jensen_log", "jensen_widget_static", "em_bound", "elbo_kl"} <= set(
+        registry
+    )
+    assert all(fn.__module__ == "emlab.gallery" for fn in registry.values())
 
 
-def test_gallery_command_writes_a_png_per_registered_figure(tmp_path, capsys):
+def test_faithful_em_run_is_plain_em_from_the_bishop_like_start():
+    Xs, snaps = gallery.faithful_em_run()
+    assert len(snaps) == 21 and not Xs.flags.writeable
+    X, _, _ = datasets.standardize(datasets.load_faithful())
+    np.testing.assert_array_equal(Xs, X)
+    expected = GMMParams(**gallery.FAITHFUL_START)
+    for t, s in enumerate(snaps):
+        for a, b in ((s.phi, expected.phi), (s.mu, expected.mu), (s.Sigma, expected.Sigma)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"Theta^({t})")
+        expected = m_step(X, e_step(X, expected))
+
+
+def test_gallery_command_writes_a_png_per_registered_figure(tmp_path, capsys, monkeypatch):
+    # Every public figure function is drawn by some gallery figure (spied on while the gallery renders).
+    called = set()
+    for name in set(plots.__all__) - NOT_DRAWN:
+        original = getattr(plots, name)
+
+        @functools.wraps(original)
+        def spy(*args, _name=name, _original=original, **kwargs):
+            called.add(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(plots, name, spy)
     # pyproject's filterwarnings = error makes any warning from any figure fail this test.
     assert gallery.main([str(tmp_path), "--dpi", "40"]) == 0
+    assert called == set(plots.__all__) - NOT_DRAWN
     names = sorted(gallery.collect())
     written = sorted(p.stem for p in tmp_path.glob("*.png"))
     assert written == names
@@ -46,4 +74,4 @@ def test_gallery_rejects_unknown_names_and_non_figures(tmp_path, monkeypatch):
 def test_gallery_list(capsys):
     assert gallery.main(["--list"]) == 0
     out = capsys.readouterr().out
-    assert "em_panels_faithful" in out and "emlab.plots.gmm2d" in out
+    assert out.split() == sorted(gallery.GALLERY)

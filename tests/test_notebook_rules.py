@@ -4,6 +4,7 @@ These run without a kernel; nbval (collected from notebooks/) then executes each
 """
 
 import ast
+import importlib.util
 import json
 import re
 from collections import defaultdict
@@ -16,6 +17,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def _run_notebooks_script():
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load(path):
@@ -77,6 +85,38 @@ def test_no_timing_metadata_and_tags_not_comments(path):
             assert not (lines and lines[-1].rstrip().endswith(";")), (
                 f"cell {i}: a trailing ';' does not hide output under nbval; assign the result or call plt.show()"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_widget_model_ids_are_deterministic(path):
+    """Stored ipywidgets state uses the ids scripts/run_notebooks.py gives, not the random uuid4s of a plain run,
+    so re-running a notebook with no change changes no byte. Regenerate with ``python scripts/run_notebooks.py NB``."""
+    nb = load(path)
+    script = _run_notebooks_script()
+    fixed = script.canonical_widget_ids(nb, path.stem)
+    n = len(script.widget_id_order(nb))
+    assert fixed == nb, f"{n} widget model ids are random (a plain nbconvert run): re-run with scripts/run_notebooks.py"
+
+
+def test_run_notebooks_script_renumbers_widget_ids_deterministically():
+    script = _run_notebooks_script()
+    state = {"a" * 32: {"state": {"children": ["IPY_MODEL_" + "b" * 32]}}, "b" * 32: {"state": {"value": 1}},
+             "c" * 32: {"state": {"value": 2}}}  # fmt: skip
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"data": {script.WIDGET_VIEW: {"model_id": "a" * 32}}}]}],
+          "metadata": {"widgets": {script.WIDGET_STATE: {"state": state}}}}  # fmt: skip
+    out = script.canonical_widget_ids(nb, "02_jensen")
+    ids = [script.deterministic_id("02_jensen", i) for i in range(3)]
+    assert out["cells"][0]["outputs"][0]["data"][script.WIDGET_VIEW]["model_id"] == ids[0]
+    assert list(out["metadata"]["widgets"][script.WIDGET_STATE]["state"]) == ids
+    box = out["metadata"]["widgets"][script.WIDGET_STATE]["state"][ids[0]]
+    assert box["state"]["children"] == [f"IPY_MODEL_{ids[1]}"]
+    assert script.canonical_widget_ids(out, "02_jensen") == out  # idempotent
+    # the same notebook run again gets other random ids, and the same result
+    text = json.dumps(nb)
+    for old, new in (("a", "d"), ("b", "e"), ("c", "f")):
+        text = text.replace(old * 32, new * 32)
+    again = json.loads(text)
+    assert script.canonical_widget_ids(again, "02_jensen") == out
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -15,9 +15,9 @@ from ..core import as_data, e_step, elbo, log_joint, log_likelihood
 from ..history import HISTORY_KEYS
 from ..params import GMMParams
 from ..style import PALETTE
-from .density import _axes, _no_address_repr
+from ._common import figure_and_axes, no_address_repr
 
-__all__ = ["em_bound", "elbo_kl", "EMBoundArtists", "ELBOKLArtists", "HISTORY_KEYS", "GAP_LABEL", "GALLERY"]
+__all__ = ["em_bound", "elbo_kl", "EMBoundArtists", "ELBOKLArtists", "GAP_LABEL"]
 
 
 
@@ -69,7 +69,7 @@ class EMBoundArtists:
     gap_text: object = None
 
     _repr_fields = ("theta_t", "theta_next", "l_t", "bound_at_next", "l_next")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 def _parse_index(index, params: GMMParams):
@@ -175,7 +175,7 @@ def em_bound(x, params, index=(0, "mu"), grid=None, ax=None, title=None, gap_lab
     l_t = log_likelihood(X, params)
     l_next = log_likelihood(X, params_next)
     bound_at_next = float(bound[np.searchsorted(theta, theta_next)])
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     name = rf"\mu_{{{j + 1}}}" if params.n == 1 else rf"\mu_{{{j + 1},{d + 1}}}"
     lines = {}
     (lines["l"],) = ax.plot(theta, l_curve, color="black", linewidth=3.0, label=r"$\ell(\theta)$", zorder=3)
@@ -291,7 +291,7 @@ class ELBOKLArtists:
     legend: object
 
     _repr_fields = ("steps", "elbo", "kl", "l")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 def _check_history(history) -> dict:
@@ -359,7 +359,7 @@ def elbo_kl(history, ax=None, iterations=None, title=None):
     # ELBO + KL. Stacking draws exactly that sum.
     l_v = elbo_v + kl_v
 
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     span = float(l_v.max() - elbo_v.min())
     span = span if span > 0 else max(1.0, abs(float(l_v.max())) * 1e-3)
     # The bars cannot start at 0 (l is hundreds of nats below it and the steps are a few nats), so the
@@ -413,42 +413,3 @@ def elbo_kl(history, ax=None, iterations=None, title=None):
         elbo_bars=elbo_bars, kl_bars=kl_bars, l_line=l_line, e_markers=e_markers, m_markers=m_markers,
         legend=legend,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------- gallery
-
-
-def _example_1d():
-    from ..datasets import two_gaussians_1d
-
-    x, _ = two_gaussians_1d()
-    # The start used in notebooks 03 and 04: both means in the middle, wide variances.
-    return x, GMMParams(phi=[0.5, 0.5], mu=[4.0, 6.0], Sigma=[9.0, 9.0])
-
-
-def _history_from_core(X, params, n_iter):
-    """The history_ dict of GaussianMixture, rebuilt from the functional core (for the gallery only)."""
-    from ..core import kl_divergence, m_step
-
-    h = {key: [] for key in HISTORY_KEYS}
-    for _ in range(n_iter):
-        W = e_step(X, params)
-        h["elbo_after_e"].append(elbo(X, W, params))
-        params = m_step(X, W)
-        h["elbo_after_m"].append(elbo(X, W, params))
-        h["log_likelihood"].append(log_likelihood(X, params))
-        h["kl_after_m"].append(kl_divergence(W, e_step(X, params)))
-    return {key: np.array(v) for key, v in h.items()}
-
-
-def _gallery_em_bound():
-    x, theta0 = _example_1d()
-    return em_bound(x, theta0, index=(0, "mu")).fig
-
-
-def _gallery_elbo_kl():
-    x, theta0 = _example_1d()
-    return elbo_kl(_history_from_core(x, theta0, 8)).fig
-
-
-GALLERY = {"em_bound": _gallery_em_bound, "elbo_kl": _gallery_elbo_kl}

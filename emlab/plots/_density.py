@@ -16,39 +16,12 @@ from scipy.ndimage import maximum_filter
 from scipy.special import logsumexp
 
 from ..core import as_data, log_normal_pdf
-from ..params import GMMParams
+from ..params import GMMParams, mixture_arrays
 from ..style import PALETTE, component_style
+from ._common import GREY, figure_and_axes, no_address_repr
 
-__all__ = ["mixture_1d", "loglik_surface", "Mixture1DArtists", "LoglikSurfaceArtists", "GALLERY"]
+__all__ = ["mixture_1d", "loglik_surface", "Mixture1DArtists", "LoglikSurfaceArtists"]
 
-_DATA_GREY = (0.45, 0.45, 0.45)
-
-
-def _axes(ax, figsize=None):
-    """The given axes and its figure, or a new figure with one axes when ``ax`` is None."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
-
-
-def _no_address_repr(self) -> str:
-    """Short repr of an artists record: its class and sizes, never an object address.
-
-    A notebook cell that ends with a plotting call shows this text (nbval compares it), so it must be
-    the same on every run.
-    """
-    parts = []
-    for name in self._repr_fields:
-        v = getattr(self, name)
-        if isinstance(v, np.ndarray):
-            parts.append(f"{name}=array{tuple(v.shape)}")
-        elif isinstance(v, (list, tuple)):
-            parts.append(f"{name}=[{len(v)} item{'s' if len(v) != 1 else ''}]")
-        elif isinstance(v, (float, np.floating)):
-            parts.append(f"{name}={float(v):.6f}")
-        else:
-            parts.append(f"{name}={v!r}")
-    return f"{type(self).__name__}({', '.join(parts)})"
 
 
 def _group_name(label, ordinal_labels: bool) -> str:
@@ -86,14 +59,12 @@ class Mixture1DArtists:
     legend: object = None
 
     _repr_fields = ("groups", "strip", "density", "components")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 def _check_params_1d(params) -> GMMParams:
     if not isinstance(params, GMMParams):
         # A fitted emlab or scikit-learn GaussianMixture: read it the way every 2-D figure does.
-        from .gmm2d import mixture_arrays
-
         phi, mu, Sigma = mixture_arrays(params)
         if phi is None:
             raise ValueError("params carries no mixing weights: pass a GMMParams or a fitted GaussianMixture.")
@@ -157,14 +128,14 @@ def mixture_1d(x, labels=None, params=None, ax=None, kind="hist", bins=None, tit
     if params is not None:
         params = _check_params_1d(params)
 
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     out = Mixture1DArtists(fig=fig, ax=ax, groups=groups)
     edges = np.histogram_bin_edges(x, bins=40 if bins is None else bins)
     group_handles = []
     styles = []
     for g, label in enumerate(groups):
         xs = x[labels == label]
-        st = component_style(g) if named else {"color": _DATA_GREY, "marker": "o", "linestyle": "-"}
+        st = component_style(g) if named else {"color": GREY, "marker": "o", "linestyle": "-"}
         styles.append(st)
         share = xs.size / m
         if kind == "hist":
@@ -308,7 +279,7 @@ class LoglikSurfaceArtists:
     saddle_marker: Line2D
 
     _repr_fields = ("l", "maxima")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 def _log_normal_1d(x, means, var):
@@ -378,7 +349,7 @@ def loglik_surface(x, mu1, mu2, phi=(0.5, 0.5), sigma2=(1.0, 1.0), ax=None, n_le
     order = np.argsort(-L[is_max], kind="stable")
     maxima = np.column_stack([mu1[idx[order, 1]], mu2[idx[order, 0]]])
 
-    fig, ax = _axes(ax, figsize=(8.0, 6.5))
+    fig, ax = figure_and_axes(ax, figsize=(8.0, 6.5))
     top = L.max()
     # The best point with mu_1 = mu_2 (one component in effect): for two-cluster data, a saddle between
     # the two maxima, the clearest sign that l is not concave.
@@ -430,34 +401,3 @@ def loglik_surface(x, mu1, mu2, phi=(0.5, 0.5), sigma2=(1.0, 1.0), ax=None, n_le
         fig=fig, ax=ax, mu1=mu1, mu2=mu2, l=L, maxima=maxima, contour=cs, colorbar=cb,
         maxima_markers=markers, diagonal=diag, saddle=saddle, saddle_marker=saddle_mk,
     )  # fmt: skip
-
-
-def _gallery_mixture_hist():
-    from ..datasets import two_gaussians_1d
-
-    x, z = two_gaussians_1d()
-    return mixture_1d(x, z).fig
-
-
-def _gallery_mixture_kde_fitted():
-    from ..datasets import two_gaussians_1d
-
-    x, z = two_gaussians_1d()
-    # Illustrative parameters (the true ones): drawing a mixture needs no fitting.
-    params = GMMParams(phi=[0.5, 0.5], mu=[1.0, 10.0], Sigma=[1.0, 1.0])
-    return mixture_1d(x, z, params=params, kind="kde").fig
-
-
-def _gallery_loglik_surface():
-    from ..datasets import two_gaussians_1d
-
-    x, _ = two_gaussians_1d()
-    grid = np.linspace(-2.0, 13.0, 121)
-    return loglik_surface(x, grid, grid).fig
-
-
-GALLERY = {
-    "mixture_1d_hist": _gallery_mixture_hist,
-    "mixture_1d_kde_fitted": _gallery_mixture_kde_fitted,
-    "loglik_surface": _gallery_loglik_surface,
-}

@@ -18,9 +18,17 @@ from scipy.spatial import ConvexHull, QhullError
 
 from ..params import SIMPLEX_TOL
 from ..style import PALETTE
-from .density import _axes, _no_address_repr
+from ._common import (
+    SLIDE_DPI,
+    SLIDE_FIGSIZE,
+    BlitFrames,
+    check_layout,
+    figure_and_axes,
+    no_address_repr,
+    with_layout,
+)
 
-__all__ = ["jensen", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic", "GALLERY"]
+__all__ = ["jensen", "jensen_static", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic"]
 
 # The gap bracket sits this far (points) right of x = E[x], clear of the markers; a gap drawn shorter
 # than _MIN_GAP_PT gets two outside arrows pointing at it, so it is visible however small it is.
@@ -99,9 +107,58 @@ class JensenArtists:
     legend: object
     gap_pointers: list = field(default_factory=list)
     p_labels: list = field(default_factory=list)
+    guides: list = field(default_factory=list)
+    _f: object = None
+    _name: str = "f"
 
     _repr_fields = ("Ex", "f_Ex", "E_fx", "gap", "shape")
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
+
+    @property
+    def dynamic(self) -> list:
+        """The artists :meth:`update` changes (for blitting: everything else stays as drawn)."""
+        parts = [self.points, self.chord, self.hull, self.mean_line, self.f_of_mean, self.mean_of_f, *self.guides,
+                 self.gap_arrow, *self.gap_pointers, self.gap_text, *self.p_labels, self.legend]
+        return [a for a in parts if a is not None]
+
+    def update(self, x, p, math: bool = True) -> None:
+        """Move everything to a new distribution (same number of points) in place: the fast path of the
+        live widget, which redraws while a slider is dragged.
+
+        The curve, the axes and the title stay; points, chord or hull, E[x], both values, their guides and
+        legend entries, the gap bracket and the p labels move. Each p label keeps the side of its point that
+        the first drawing chose (placing labels anew costs more than a frame may). ``math=False`` writes
+        the changing values in plain text: mathtext is parsed anew for every new string (~10 ms each), too
+        slow for labels that change on every frame of a drag.
+        """
+        x, p = _check_distribution(x, p)
+        if x.shape != self.x.shape:
+            raise ValueError(f"update keeps the number of points ({self.x.size}); got {x.size}. Draw anew instead.")
+        fx, Ex, f_Ex, E_fx = _jensen_values(self._f, x, p)
+        self.points.set_data(x, fx)
+        if self.chord is not None:
+            self.chord.set_data(x, fx)
+        if self.hull is not None:
+            self.hull.set_xy(_hull_vertices(x, fx))
+        self.mean_line.set_xdata([Ex, Ex])
+        self.f_of_mean.set_data([Ex], [f_Ex])
+        self.mean_of_f.set_data([Ex], [E_fx])
+        for line, yy in zip(self.guides, (f_Ex, E_fx), strict=True):
+            line.set_data([line.get_xdata()[0], Ex], [yy, yy])
+        labels = _value_labels(self._name, Ex, f_Ex, E_fx, math)
+        texts = {t.get_text(): t for t in self.legend.get_texts()} if self.legend is not None else {}
+        for artist, label in zip((self.mean_line, self.f_of_mean, self.mean_of_f), labels, strict=True):
+            if artist.get_label() in texts:
+                texts[artist.get_label()].set_text(label)
+            artist.set_label(label)
+        for a in (self.gap_arrow, *self.gap_pointers, self.gap_text):
+            if a is not None:
+                a.remove()
+        self.gap_arrow, self.gap_pointers, self.gap_text = _draw_gap(self.ax, self._name, Ex, f_Ex, E_fx, math)
+        for label, xi, fxi, pi in zip(self.p_labels, x, fx, p, strict=False):
+            label.xy = (xi, fxi)
+            label.set_text(f"$p={pi:.2f}$" if math else f"p = {pi:.2f}")
+        self.x, self.p, self.Ex, self.f_Ex, self.E_fx, self.gap = x, p, Ex, f_Ex, E_fx, E_fx - f_Ex
 
 
 def _function_name(f, f_label):
@@ -239,6 +296,83 @@ def _points_per_data_y(ax) -> float:
     return ax.get_window_extent().height * 72.0 / ax.figure.dpi / abs(y1 - y0)
 
 
+_E = r"\mathbb{E}"
+
+
+def _jensen_values(f, x, p):
+    """f(x_i), E[x], f(E[x]) and E[f(x)] of the distribution (checked finite)."""
+    fx = _evaluate(f, x, "x_i")
+    Ex = float(p @ x)
+    f_Ex = float(_evaluate(f, np.array([Ex]), "E[x]")[0])
+    return fx, Ex, f_Ex, float(p @ fx)
+
+
+def _value_labels(name, Ex, f_Ex, E_fx, math=True):
+    """Legend labels of x = E[x], f(E[x]) and E[f(x)], with their values (plain text for ``math=False``)."""
+    if not math:
+        F = lambda a: _apply(name, a).replace("\\", "")  # noqa: E731  (\ln x -> ln x)
+        return f"E[x] = {Ex:.3f}", f"{F('E[x]')} = {f_Ex:.3f}", f"E[{F('x')}] = {E_fx:.3f}"
+    return (f"${_E}[x] = {Ex:.3f}$", f"${_apply(name, _E + '[x]')} = {f_Ex:.3f}$",
+            f"${_E}[{_apply(name, 'x')}] = {E_fx:.3f}$")
+
+
+def _hull_vertices(x, fx):
+    pts = np.column_stack([x, fx])
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except QhullError:  # all points on a line (linear f, or repeated points): the hull is a segment
+        order = np.argsort(x)
+        return pts[[order[0], order[-1]]]
+
+
+def _draw_gap(ax, name, Ex, f_Ex, E_fx, math=True):
+    """The gap bracket from f(E[x]) to E[f(x)], the pointers at its ends when it is short, and its label
+    (mathtext, or plain text for ``math=False``).
+
+    Returns (bracket or None, list of pointers, label).
+    """
+    gap = E_fx - f_Ex
+    F = lambda a: _apply(name, a)  # noqa: E731
+    # The bracket stands a fixed distance right of x = E[x] (in points, so it clears the markers at any
+    # zoom); its ends are exactly at f(E[x]) and E[f(x)].
+    beside = ax.transData + ScaledTranslation(_BRACKET_OFFSET_PT / 72, 0, ax.figure.dpi_scale_trans)
+    gap_arrow, gap_pointers = None, []
+    top, bottom = max(f_Ex, E_fx), min(f_Ex, E_fx)
+    if abs(gap) > 1e-12 * max(1.0, abs(f_Ex)):
+        # black: the light brown used before vanished next to the coloured markers
+        style = {"color": "black", "linewidth": 2.0, "shrinkA": 0, "shrinkB": 0}
+        gap_arrow = ax.annotate(
+            "", xy=(Ex, E_fx), xycoords=beside, xytext=(Ex, f_Ex), textcoords=beside,
+            arrowprops={"arrowstyle": "|-|,widthA=0.45,widthB=0.45", **style}, zorder=7,
+        )  # fmt: skip
+        if abs(gap) * _points_per_data_y(ax) < _MIN_GAP_PT:
+            # Too short to see next to the markers: point at both ends from outside (a dimension line's
+            # convention for small sizes), so the reader finds the gap and the label gives its value.
+            for y_end, dy in ((top, 16), (bottom, -16)):
+                gap_pointers.append(ax.annotate(
+                    "", xy=(Ex, y_end), xycoords=beside, xytext=(0, dy), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3", **style}, zorder=7,
+                ))  # fmt: skip
+    # Name the larger side first, so the printed gap is >= 0 for concave and convex f alike.
+    f_of_E, E_of_f = F(_E + "[x]"), _E + f"[{F('x')}]"
+    larger, smaller = (f_of_E, E_of_f) if gap <= 0 else (E_of_f, f_of_E)
+    # Put the label on the chord's side of the bracket, away from the curve: below for concave f, above
+    # for convex; clear of the outside arrows when they are drawn.
+    below = gap <= 0
+    clear = 18 if gap_pointers else 0
+    text = f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$"
+    if not math:
+        plain = {f_of_E: F("E[x]"), E_of_f: f"E[{F('x')}]"}
+        text = f"gap = {plain[larger]} \u2212 {plain[smaller]}\n= {abs(gap):.3f}".replace("\\", "")
+    gap_text = ax.annotate(
+        text, xy=(Ex, bottom if below else top), xycoords=beside,
+        xytext=(10, -(10 + clear) if below else 10 + clear), textcoords="offset points",
+        va="top" if below else "bottom", ha="left", fontsize=13, color="black", zorder=8,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black", "alpha": 0.9},
+    )  # fmt: skip
+    return gap_arrow, gap_pointers, gap_text
+
+
 def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label=None, title=None):
     """Jensen's inequality, drawn: f, the points, the chord (or hull), E[x], f(E[x]) against E[f(x)].
 
@@ -274,22 +408,23 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     lo, hi = (float(v) for v in xlim)
     if not hi > lo:
         raise ValueError(f"xlim must be (low, high) with low < high; got {xlim!r}.")
+    # Widened (with a margin) only for points outside xlim: a point at the edge of f's domain (x_1 = 0.1 for
+    # ln, the widget's slider end) must not push the curve out of it.
     span = max(hi - lo, float(np.ptp(x)))
-    lo = min(lo, float(x.min()) - 0.05 * span)
-    hi = max(hi, float(x.max()) + 0.05 * span)
+    if x.min() < lo:
+        lo = float(x.min()) - 0.05 * span
+    if x.max() > hi:
+        hi = float(x.max()) + 0.05 * span
     grid = np.linspace(lo, hi, 500)
     y = _evaluate(f, grid, "x")
-    fx = _evaluate(f, x, "x_i")
-    Ex = float(p @ x)
-    f_Ex = float(_evaluate(f, np.array([Ex]), "E[x]")[0])
-    E_fx = float(p @ fx)
+    fx, Ex, f_Ex, E_fx = _jensen_values(f, x, p)
     gap = E_fx - f_Ex
     shape = _curvature(y)
     name = _function_name(f, f_label)
     F = lambda a: _apply(name, a)  # noqa: E731
-    E = r"\mathbb{E}"
+    E = _E
 
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     (curve,) = ax.plot(grid, y, color="black", linewidth=2.5, label=f"${F('x')}$", zorder=2)
     (points,) = ax.plot(
         x, fx, linestyle="none", marker="o", markersize=11, color=PALETTE[0], markeredgecolor="black",
@@ -299,27 +434,22 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     if x.size == 2:
         (chord,) = ax.plot(x, fx, color=PALETTE[0], linestyle="--", linewidth=2.0, label="chord", zorder=3)
     elif x.size > 2:
-        pts = np.column_stack([x, fx])
-        try:
-            verts = pts[ConvexHull(pts).vertices]
-        except QhullError:  # all points on a line (linear f, or repeated points): the hull is a segment
-            order = np.argsort(x)
-            verts = pts[[order[0], order[-1]]]
-        hull = Polygon(verts, closed=True, facecolor=(*PALETTE[0], 0.15), edgecolor=PALETTE[0],
+        hull = Polygon(_hull_vertices(x, fx), closed=True, facecolor=(*PALETTE[0], 0.15), edgecolor=PALETTE[0],
                        linestyle="--", linewidth=1.5, label="convex hull of the points", zorder=1)  # fmt: skip
         ax.add_patch(hull)
-    mean_line = ax.axvline(Ex, color="0.35", linestyle=":", linewidth=1.8, label=f"${E}[x] = {Ex:.3f}$", zorder=1)
+    mean_label, f_of_mean_label, mean_of_f_label = _value_labels(name, Ex, f_Ex, E_fx)
+    mean_line = ax.axvline(Ex, color="0.35", linestyle=":", linewidth=1.8, label=mean_label, zorder=1)
     (f_of_mean,) = ax.plot(
         Ex, f_Ex, linestyle="none", marker="s", markersize=12, color=PALETTE[2], markeredgecolor="black",
-        label=f"${F(E + '[x]')} = {f_Ex:.3f}$", zorder=6,
+        label=f_of_mean_label, zorder=6,
     )  # fmt: skip
     (mean_of_f,) = ax.plot(
         Ex, E_fx, linestyle="none", marker="D", markersize=11, color=PALETTE[3], markeredgecolor="black",
-        label=f"${E}[{F('x')}] = {E_fx:.3f}$", zorder=6,
+        label=mean_of_f_label, zorder=6,
     )  # fmt: skip
     # Dotted guides from the y axis, so both values can be read off the scale.
-    for yy in (f_Ex, E_fx):
-        ax.plot([lo, Ex], [yy, yy], color="0.5", linestyle=":", linewidth=1.2, zorder=1)
+    guides = [ax.plot([lo, Ex], [yy, yy], color="0.5", linestyle=":", linewidth=1.2, zorder=1)[0]
+              for yy in (f_Ex, E_fx)]
 
     ax.set_xlim(lo, hi)
     ax.set_xlabel("$x$")
@@ -341,39 +471,7 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
     if engine is not None:
         engine.execute(fig)
 
-    # The bracket stands a fixed distance right of x = E[x] (in points, so it clears the markers at any
-    # zoom); its ends are exactly at f(E[x]) and E[f(x)].
-    beside = ax.transData + ScaledTranslation(_BRACKET_OFFSET_PT / 72, 0, fig.dpi_scale_trans)
-    gap_arrow, gap_pointers = None, []
-    top, bottom = max(f_Ex, E_fx), min(f_Ex, E_fx)
-    if abs(gap) > 1e-12 * max(1.0, abs(f_Ex)):
-        # black: the light brown used before vanished next to the coloured markers
-        style = {"color": "black", "linewidth": 2.0, "shrinkA": 0, "shrinkB": 0}
-        gap_arrow = ax.annotate(
-            "", xy=(Ex, E_fx), xycoords=beside, xytext=(Ex, f_Ex), textcoords=beside,
-            arrowprops={"arrowstyle": "|-|,widthA=0.45,widthB=0.45", **style}, zorder=7,
-        )  # fmt: skip
-        if abs(gap) * _points_per_data_y(ax) < _MIN_GAP_PT:
-            # Too short to see next to the markers: point at both ends from outside (a dimension line's
-            # convention for small sizes), so the reader finds the gap and the label gives its value.
-            for y_end, dy in ((top, 16), (bottom, -16)):
-                gap_pointers.append(ax.annotate(
-                    "", xy=(Ex, y_end), xycoords=beside, xytext=(0, dy), textcoords="offset points",
-                    arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3", **style}, zorder=7,
-                ))  # fmt: skip
-    # Name the larger side first, so the printed gap is >= 0 for concave and convex f alike.
-    f_of_E, E_of_f = F(E + "[x]"), E + f"[{F('x')}]"
-    larger, smaller = (f_of_E, E_of_f) if gap <= 0 else (E_of_f, f_of_E)
-    # Put the label on the chord's side of the bracket, away from the curve: below for concave f, above
-    # for convex; clear of the outside arrows when they are drawn.
-    below = gap <= 0
-    clear = 18 if gap_pointers else 0
-    gap_text = ax.annotate(
-        f"gap $= {larger} - {smaller}$\n$= {abs(gap):.3f}$", xy=(Ex, bottom if below else top), xycoords=beside,
-        xytext=(10, -(10 + clear) if below else 10 + clear), textcoords="offset points",
-        va="top" if below else "bottom", ha="left", fontsize=13, color="black", zorder=8,
-        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black", "alpha": 0.9},
-    )  # fmt: skip
+    gap_arrow, gap_pointers, gap_text = _draw_gap(ax, name, Ex, f_Ex, E_fx)
 
     p_labels = []
     if x.size <= 6:
@@ -393,6 +491,7 @@ def jensen(f=np.log, x=(1.0, 4.0), p=(0.5, 0.5), ax=None, xlim=(0.1, 5), f_label
         fig=fig, ax=ax, x=x, p=p, Ex=Ex, f_Ex=f_Ex, E_fx=E_fx, gap=gap, shape=shape, curve=curve,
         points=points, chord=chord, hull=hull, mean_line=mean_line, f_of_mean=f_of_mean, mean_of_f=mean_of_f,
         gap_arrow=gap_arrow, gap_text=gap_text, legend=legend, gap_pointers=gap_pointers, p_labels=p_labels,
+        guides=guides, _f=f, _name=name,
     )  # fmt: skip
 
 
@@ -411,7 +510,7 @@ class JensenStatic:
     panels: list = field(default_factory=list)
 
     _repr_fields = ("panels",)
-    __repr__ = _no_address_repr
+    __repr__ = no_address_repr
 
 
 @dataclass(repr=False)
@@ -421,12 +520,14 @@ class JensenWidget:
     Attributes
     ----------
     widget : ipywidgets.VBox
-        Sliders on top, the figure below.
+        Sliders on top, the figure (an ``ipywidgets.Image``) below.
     sliders : dict
         ``"x1"``, ``"x2"``, ``"p"`` (the probability of x_1) FloatSliders.
-    fig, ax : the Figure and Axes redrawn on every change.
+    fig, ax : the Figure and Axes, drawn once and then updated in place on every change.
     artists : JensenArtists
-        What the latest redraw drew.
+        What is drawn, moved by :meth:`JensenArtists.update` on every change.
+    image : ipywidgets.Image
+        Shows the latest frame.
     """
 
     widget: object
@@ -435,6 +536,12 @@ class JensenWidget:
     ax: plt.Axes
     artists: JensenArtists | None = None
     static: dict = field(default_factory=dict)
+    image: object = None
+    frames: BlitFrames | None = None
+
+    def frame(self) -> bytes:
+        """The figure as it is now, as lossless WebP bytes: the unchanging background plus the moving artists."""
+        return self.frames.encode("webp")
 
     def __repr__(self) -> str:  # no object addresses: notebooks stay reproducible
         a = self.artists
@@ -447,11 +554,14 @@ class JensenWidget:
         (GitHub, nbviewer, a static HTML export) shows a picture instead of the widget's text.
         """
         if "png" not in self.static:
-            fig = Figure(figsize=(18, 6), layout="constrained")
+            slide = self.static["args"].get("layout") == "slide"
+            size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if slide else {"figsize": (18, 6)}
+            fig = Figure(layout="constrained", **size)
             FigureCanvasAgg(fig)
             art = jensen_static(figure=fig, **self.static["args"])
             buf = io.BytesIO()
-            art.fig.savefig(buf, format="png", dpi=72)
+            # 72 dpi for the notebook layout: an 18-inch figure is 1296 px wide, as wide as the notebook shows
+            art.fig.savefig(buf, format="png", dpi=SLIDE_DPI if slide else 72)
             self.static["png"] = buf.getvalue()
         return self.static["png"]
 
@@ -487,7 +597,8 @@ def _static_settings(x, p0):
     ]
 
 
-def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, figure=None):
+@with_layout
+def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, figure=None, layout="notebook"):
     """Three settings of :func:`jensen` side by side: the given one, a lopsided weight, closer points.
 
     Parameters
@@ -497,6 +608,9 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
     figure : matplotlib Figure, optional
         An empty figure to draw into (for example one pyplot does not track); a new pyplot figure
         when None.
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": a new figure of 12 x 6 inches at 100 dpi (1200 x 600 px) that fits a 16:9 slide at its
+        natural size, no text under 12 pt; "notebook": 18 x 6 inches.
 
     Returns
     -------
@@ -504,7 +618,8 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
     """
     settings = _static_settings(x, p0)
     if figure is None:
-        fig, axes = plt.subplots(1, len(settings), figsize=(18, 6), sharey=True)
+        size = {"figsize": SLIDE_FIGSIZE, "dpi": SLIDE_DPI} if layout == "slide" else {"figsize": (18, 6)}
+        fig, axes = plt.subplots(1, len(settings), sharey=True, **size)
     else:
         fig, axes = figure, figure.subplots(1, len(settings), sharey=True)
     out = JensenStatic(fig=fig)
@@ -516,15 +631,17 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
             art.legend = None
             ax.set_ylabel("")
         out.panels.append(art)
-    fig.suptitle("Jensen's gap shrinks as the distribution concentrates (points closer, or weight on one)")
+    fig.suptitle("Jensen's gap shrinks as the distribution concentrates" + (
+        "" if layout == "slide" else " (points closer, or weight on one)"))
     return out
 
 
-def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, interactive=None):
+def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, interactive=None, dpi=100,
+                  layout="notebook"):
     """Explore Jensen's gap with sliders for x_1, x_2 and p_1 = P(x = x_1).
 
-    In a Jupyter kernel with ipywidgets, displays sliders above a figure that is redrawn on every
-    change (assign the result, ``explorer = jensen_widget()``; tag the cell ``nbval-ignore-output``).
+    In a Jupyter kernel with ipywidgets, displays sliders above a figure that is redrawn while a slider
+    is dragged (assign the result, ``explorer = jensen_widget()``; tag the cell ``nbval-ignore-output``).
     The displayed output also holds a PNG of :func:`jensen_static` and a fixed text, which is what
     GitHub, nbviewer or a static export show where the widget cannot run. Without ipywidgets or a
     kernel (a script, a test, nbconvert to HTML), draws the static fallback :func:`jensen_static`: three
@@ -543,11 +660,17 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
         mathtext name of f (see :func:`jensen`).
     interactive : bool, optional
         Force the widget (True) or the static figure (False); None chooses by the environment.
+    dpi : float, default 100
+        Resolution of the live frames (the figure has the course's default size, 9 x 5.5 inches: 900 x 550
+        px at 100 dpi, which fits a slide).
+    layout : {"notebook", "slide"}, default "notebook"
+        Layout of the static fallback (see :func:`jensen_static`).
 
     Returns
     -------
     JensenWidget or JensenStatic
     """
+    check_layout(layout)
     x = tuple(float(v) for v in np.atleast_1d(np.asarray(x, dtype=float)))
     if len(x) != 2:
         raise ValueError(f"jensen_widget explores two points x_1, x_2; got {len(x)} points. Use jensen() for more.")
@@ -556,10 +679,10 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     if interactive is None:
         interactive = _frontend_available()
     if not interactive:
-        return jensen_static(f, x, p0, xlim=xlim, f_label=f_label)
+        return jensen_static(f, x, p0, xlim=xlim, f_label=f_label, layout=layout)
 
     import ipywidgets as widgets
-    from IPython.display import clear_output, display
+    from IPython.display import display
 
     lo, hi = (float(v) for v in xlim)
     if not hi > lo:
@@ -567,54 +690,37 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     if not all(lo <= v <= hi for v in x):
         raise ValueError(f"the points {x} must lie inside xlim = {xlim!r} (the sliders' range); widen xlim.")
     step = 10.0 ** np.floor(np.log10((hi - lo) / 50))  # a round step: 0.01 for the default range
-    # Redraw when the slider is released: one redraw costs one PNG render of the figure (~0.1-0.2 s
-    # here), so redrawing on every pixel of a drag would queue up and lag on a slow Binder machine.
-    common = {"continuous_update": False, "readout_format": ".2f"}
+    # Redraw while a slider is dragged: a redraw moves the artists in place and blits them onto the
+    # unchanging background (a few ms, see benchmarks/bench_stepper.py). ipywidgets sends the next value
+    # only once the kernel has handled the last one, so a fast drag never queues up.
+    common = {"continuous_update": True, "readout_format": ".2f"}
     sliders = {
         "x1": widgets.FloatSlider(value=x[0], min=lo, max=hi, step=step, description="$x_1$", **common),
         "x2": widgets.FloatSlider(value=x[1], min=lo, max=hi, step=step, description="$x_2$", **common),
         "p": widgets.FloatSlider(value=p0, min=0.0, max=1.0, step=0.01, description="$p_1$", **common),
     }
-    out = widgets.Output()
-    # A Figure that pyplot never tracks: the Output widget shows it, and no later cell shows a stale copy.
-    fig = Figure(figsize=plt.rcParams["figure.figsize"], layout="constrained")
+    # A Figure that pyplot never tracks: the Image widget shows its frames, and no later cell shows a stale copy.
+    fig = Figure(figsize=plt.rcParams["figure.figsize"], dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    artists = jensen(f, x, (p0, 1.0 - p0), ax=ax, xlim=xlim, f_label=f_label)
+    artists.update(x, (p0, 1.0 - p0), math=False)  # plain-text values from the first frame on
+    # The curve, axes and title never change: fix the view so a moving point never rescales it.
+    ax.set_autoscale_on(False)
     state = JensenWidget(
-        widget=widgets.VBox([widgets.HBox(list(sliders.values())), out]), sliders=sliders, fig=fig, ax=ax,
-        static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label}},
-    )
+        widget=None, sliders=sliders, fig=fig, ax=ax, artists=artists,
+        static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label, "layout": layout}},
+    )  # fmt: skip
+    state.frames = BlitFrames(fig, lambda: state.artists.dynamic)
+    state.image = widgets.Image(value=state.frame(), format="webp")
+    state.widget = widgets.VBox([widgets.HBox(list(sliders.values())), state.image])
 
     def redraw(_change=None):
-        ax.clear()
         p1 = sliders["p"].value
-        state.artists = jensen(f, (sliders["x1"].value, sliders["x2"].value), (p1, 1.0 - p1), ax=ax,
-                               xlim=xlim, f_label=f_label)  # fmt: skip
-        with out:
-            clear_output(wait=True)
-            display(fig)
+        state.artists.update((sliders["x1"].value, sliders["x2"].value), (p1, 1.0 - p1), math=False)
+        state.image.value = state.frame()
 
     for s in sliders.values():
         s.observe(redraw, names="value")
-    redraw()
     display(state)
     return state
-
-
-def _gallery_jensen_log():
-    return jensen().fig
-
-
-def _gallery_jensen_convex_many():
-    return jensen(np.exp, x=(-1.0, 0.0, 0.7, 1.5), p=(0.2, 0.3, 0.3, 0.2), xlim=(-1.5, 2.0)).fig
-
-
-def _gallery_jensen_static():
-    return jensen_static().fig
-
-
-GALLERY = {
-    "jensen_log": _gallery_jensen_log,
-    "jensen_convex_many": _gallery_jensen_convex_many,
-    "jensen_widget_static": _gallery_jensen_static,
-}

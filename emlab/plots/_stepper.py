@@ -28,16 +28,24 @@ from matplotlib.figure import Figure
 
 from ..core import as_data, e_step, log_likelihood
 from ..style import PALETTE
-from .gmm2d import (
-    _GREY,
-    _SUBSCRIPTS,
-    _ArtistsRecord,
-    _as_snapshots,
-    _legend_handles,
-    _view_limits,
-    gmm_2d,
-    loglik_trace,
+from ._common import (
+    FRAME_FORMATS,
+    GREY,
+    SLIDE_DPI,
+    SLIDE_FIGSIZE,
+    SLIDE_RC,
+    SUBSCRIPTS,
+    ArtistsRecord,
+    BlitFrames,
+    as_snapshots,
+    check_layout,
+    legend_handles,
+    panel_axes,
+    view_limits,
+    with_layout,
 )
+from ._scatter import gmm_2d
+from ._trace import loglik_trace
 
 __all__ = ["EMStepper", "EMAnimation", "StaticArtists", "em_stepper", "em_animation", "em_static"]
 
@@ -105,12 +113,16 @@ class EMStepper:
 
     def __init__(self, X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
                  half_steps: bool = True, xlabel: str = "$x_1$", ylabel: str = "$x_2$",
-                 figsize=(13.0, 5.6), dpi: float = 72, image_format: str = "png"):
-        if image_format not in ("png", "jpeg"):
-            raise ValueError(f"image_format must be 'png' or 'jpeg'; got {image_format!r}.")
+                 figsize=(13.0, 5.6), dpi: float = 72, image_format: str = "webp", layout: str = "notebook"):
+        if check_layout(layout) == "slide":
+            # 1200 x 520 px: the frame and the controls above it fit a 16:9 slide at their natural size.
+            figsize, dpi = (SLIDE_FIGSIZE[0], 5.2), SLIDE_DPI
+        self.layout = layout
+        if image_format not in FRAME_FORMATS:
+            raise ValueError(f"image_format must be one of {FRAME_FORMATS}; got {image_format!r}.")
         self.image_format = image_format
         self.X = as_data(X)
-        self.snapshots = _as_snapshots(snapshots)
+        self.snapshots = as_snapshots(snapshots)
         self.loglik = _loglik(self.X, self.snapshots, loglik)
         self.states = _states(len(self.snapshots) - 1, half_steps)
         self.mass, self.soft, self.half_steps = mass, soft, half_steps
@@ -120,34 +132,37 @@ class EMStepper:
         self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
         self._widget = None
         self._static_png = None
-        self._background = None
 
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(self.fig)
-        ax_gmm, ax_tr = self.fig.subplots(1, 2, width_ratios=[1.3, 1.0])
-        p0 = self.snapshots[0]
-        # Draw with a W so there is one scatter per component; frame 0 may then grey them out.
-        self.scatter = gmm_2d(self.X, p0, W=self.W(0), soft=soft, mass=mass, ax=ax_gmm,
-                              xlabel=xlabel, ylabel=ylabel)
-        # The legend is drawn once into the background (text is a large part of a frame's cost), so it
-        # names the components only; the changing phi_j go into the title. Below the axes, it leaves
-        # the panel its full width.
-        self.scatter.legend_phi = False
-        self.scatter.legend.remove()
-        self.scatter.legend = ax_gmm.legend(handles=_legend_handles(p0.k, None, True), loc="upper center",
-                                            bbox_to_anchor=(0.5, -0.14), ncols=p0.k + 1, borderaxespad=0.0)
-        # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
-        self._fix_limits(ax_gmm)
-        self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
-        self.trace.line.set(color=_GREY, alpha=0.35, marker="o", markersize=4)
-        t = np.arange(len(self.loglik))
-        (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
-                                      label="$\\ell(\\Theta^{(t)})$ so far")
-        (self.current,) = ax_tr.plot(t[:1], self.loglik[:1], linestyle="none", marker="o", markersize=15,
-                                     markerfacecolor="none", markeredgecolor=PALETTE[3], markeredgewidth=3,
-                                     label="current $\\Theta$")
-        self.trace.legend.remove()
-        self.trace.legend = ax_tr.legend(loc="lower right")
+        with plt.rc_context(SLIDE_RC if layout == "slide" else {}):
+            # Titles change on every frame, after this block: keep the size of this layout for them.
+            self._title_size = plt.rcParams["axes.titlesize"]
+            self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(self.fig)
+            ax_gmm, ax_tr = self.fig.subplots(1, 2, width_ratios=[1.3, 1.0])
+            p0 = self.snapshots[0]
+            # Draw with a W so there is one scatter per component; frame 0 may then grey them out.
+            self.scatter = gmm_2d(self.X, p0, W=self.W(0), soft=soft, mass=mass, ax=ax_gmm,
+                                  xlabel=xlabel, ylabel=ylabel)
+            # The legend is drawn once into the background (text is a large part of a frame's cost), so it
+            # names the components only; the changing phi_j go into the title. Below the axes, it leaves
+            # the panel its full width.
+            self.scatter.legend_phi = False
+            self.scatter.legend.remove()
+            self.scatter.legend = ax_gmm.legend(handles=legend_handles(p0.k, None, True), loc="upper center",
+                                                bbox_to_anchor=(0.5, -0.14), ncols=p0.k + 1, borderaxespad=0.0)
+            # Fix the view on the data and every recorded ellipse so the axes do not jump between steps.
+            self._fix_limits(ax_gmm)
+            self.trace = loglik_trace(self.loglik, ax=ax_tr, label="whole run")
+            self.trace.line.set(color=GREY, alpha=0.35, marker="o", markersize=4)
+            t = np.arange(len(self.loglik))
+            (self.progress,) = ax_tr.plot(t[:1], self.loglik[:1], color=PALETTE[0], marker="o", markersize=6,
+                                          label="$\\ell(\\Theta^{(t)})$ so far")
+            (self.current,) = ax_tr.plot(t[:1], self.loglik[:1], linestyle="none", marker="o", markersize=15,
+                                         markerfacecolor="none", markeredgecolor=PALETTE[3], markeredgewidth=3,
+                                         label="current $\\Theta$")
+            self.trace.legend.remove()
+            self.trace.legend = ax_tr.legend(loc="lower right")
+        self._frames = BlitFrames(self.fig, self._dynamic)
         self.index = -1
         self.show(0)
 
@@ -161,7 +176,7 @@ class EMStepper:
         return len(self.states)
 
     def _fix_limits(self, ax) -> None:
-        xlim, ylim = _view_limits(self.X, self.snapshots, self.mass)
+        xlim, ylim = view_limits(self.X, self.snapshots, self.mass)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
         ax.set_autoscale_on(False)
@@ -177,60 +192,42 @@ class EMStepper:
             # Before the first E-step nobody has been assigned: one grey, round cloud.
             for j, coll in enumerate(self.scatter.points):
                 coll.set_offsets(self.X if j == 0 else np.empty((0, 2)))
-                coll.set_facecolors([_GREY])
+                coll.set_facecolors([GREY])
         else:
             self.scatter.update(self.snapshots[p_idx], W=self.W(w_idx))
         phi = self.snapshots[p_idx].phi
-        weights = ", ".join(f"\u03c6{str(j + 1).translate(_SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
-        self.scatter.ax.set_title(f"{label}\n{weights}")
+        weights = ", ".join(f"\u03c6{str(j + 1).translate(SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
+        self.scatter.ax.set_title(f"{label}\n{weights}", fontsize=self._title_size)
         t = np.arange(p_idx + 1)
         self.progress.set_data(t, self.loglik[: p_idx + 1])
         self.current.set_data([p_idx], [self.loglik[p_idx]])
-        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}")
+        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}", fontsize=self._title_size)
         self.index = i
 
     def step(self) -> None:
         """Next frame (stays on the last one)."""
         self.show(min(self.index + 1, self.n_frames - 1))
 
-    def _prepare_blit(self) -> None:
-        """Draw everything that never changes once, and keep it as a background bitmap.
-
-        The changing artists (points, ellipses, means, legend, titles, trace so far) are marked animated,
-        so a frame is: restore the background, draw those few artists, encode. The layout engine is
-        switched off after the first draw so the axes keep their place (and cost nothing per frame).
-        """
+    def _dynamic(self) -> list:
+        """The artists a frame changes: points, ellipses, means, titles, the trace so far."""
         sc = self.scatter
-        self._dynamic = [*sc.points, *sc.ellipses, *sc.means, sc.ax.title, self.progress,
-                         self.current, self.trace.ax.title]
-        for a in self._dynamic:
-            a.set_animated(True)
-        canvas = self.fig.canvas
-        canvas.draw()
-        self.fig.set_layout_engine("none")
+        return [*sc.points, *sc.ellipses, *sc.means, sc.ax.title, self.progress, self.current, self.trace.ax.title]
+
+    def _prepare_blit(self) -> None:
+        """Draw everything that never changes once, and keep it as a background bitmap (:class:`BlitFrames`):
+        a frame is then restore, draw the few changing artists, encode."""
         self.trace.ax.set_autoscale_on(False)
-        canvas.draw()
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._frames.prepare()
 
     def frame_png(self, compress_level: int = 1) -> bytes:
-        """The current frame as PNG bytes, drawn by blitting (the fast path the widget uses)."""
+        """The current frame as PNG bytes, drawn by blitting (the fast path; the widget sends
+        ``image_format``, WebP by default)."""
         return self._frame_bytes("png", compress_level=compress_level)
 
     def _frame_bytes(self, fmt: str, **options) -> bytes:
-        from PIL import Image
-
-        if self._background is None:
+        if not self._frames.prepared:
             self._prepare_blit()
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        for a in self._dynamic:
-            self.fig.draw_artist(a)
-        buf = canvas.buffer_rgba()
-        # RGB: a quarter fewer bytes to compress and to send to the browser on every step.
-        img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).convert("RGB")
-        out = io.BytesIO()
-        img.save(out, format=fmt, **options)
-        return out.getvalue()
+        return self._frames.encode(fmt, **options)
 
     def render_png(self) -> bytes:
         """The current frame as PNG bytes via a full ``savefig`` (slow path; same picture)."""
@@ -270,17 +267,15 @@ class EMStepper:
         return self._widget
 
     def _widget_frame(self) -> bytes:
-        if self.image_format == "jpeg":
-            # ~10x cheaper to encode than PNG; full chroma and high quality keep text and lines crisp.
-            return self._frame_bytes("jpeg", quality=92, subsampling=0)
-        return self.frame_png()
+        return self._frame_bytes(self.image_format)
 
     def static_png(self) -> bytes:
         """PNG of the static fallback (:func:`em_static`), rendered once."""
         if self._static_png is None:
-            fig = Figure(figsize=(14, 8.5), layout="constrained")
+            slide = self.layout == "slide"
+            fig = Figure(figsize=SLIDE_FIGSIZE if slide else (14, 8.5), layout="constrained")
             art = em_static(self.X, self.snapshots, loglik=self.loglik, mass=self.mass, soft=self.soft,
-                            xlabel=self.labels[0], ylabel=self.labels[1], figure=fig)
+                            xlabel=self.labels[0], ylabel=self.labels[1], figure=fig, layout=self.layout)
             buf = io.BytesIO()
             art.fig.savefig(buf, format="png", dpi=self.dpi)
             self._static_png = buf.getvalue()
@@ -303,7 +298,8 @@ class EMStepper:
 
 
 def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True, half_steps: bool = True,
-               xlabel: str = "$x_1$", ylabel: str = "$x_2$", image_format: str = "png") -> EMStepper:
+               xlabel: str = "$x_1$", ylabel: str = "$x_2$", image_format: str = "webp",
+               layout: str = "notebook") -> EMStepper:
     """An EM stepper for live teaching: step through recorded EM iterations with a button or a slider.
 
     Left: the points coloured by responsibility, the ellipses and means of the current Theta. Right: the
@@ -322,9 +318,13 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
         Colour points by mixing component colours with their responsibilities (else by argmax).
     half_steps : bool, default True
     xlabel, ylabel : str
-    image_format : {"png", "jpeg"}, default "png"
-        Encoding of the frames the widget sends; "jpeg" halves the time per step (the PNG encoder is
-        about 40% of it) at a slight cost in sharpness.
+    image_format : {"webp", "png", "jpeg"}, default "webp"
+        Encoding of the frames the widget sends: lossless WebP (the fastest lossless encoder here, and the
+        smallest frames), PNG, or JPEG (fastest, at a slight cost in sharpness).
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": frames of 1200 x 520 px (12 x 5.2 inches at 100 dpi) that fit a 16:9 slide with the
+        controls at their natural size, no text under 12 pt, and a slide-sized static fallback; "notebook":
+        936 x 403 px (13 x 5.6 inches at 72 dpi).
 
     Returns
     -------
@@ -336,7 +336,7 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
         ``.widget`` is the ipywidgets box (None without ipywidgets), ``.show(i)``/``.step()`` drive it.
     """
     return EMStepper(X, snapshots, loglik=loglik, mass=mass, soft=soft, half_steps=half_steps,
-                     xlabel=xlabel, ylabel=ylabel, image_format=image_format)
+                     xlabel=xlabel, ylabel=ylabel, image_format=image_format, layout=layout)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def em_animation(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = Tru
 # Static fallback
 # ----------------------------------------------------------------------------------------------------------
 @dataclass(repr=False)
-class StaticArtists(_ArtistsRecord):
+class StaticArtists(ArtistsRecord):
     """What :func:`em_static` drew.
 
     Attributes
@@ -467,8 +467,10 @@ class StaticArtists(_ArtistsRecord):
     legend: object
 
 
+@with_layout
 def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, soft: bool = True,
-              xlabel: str = "$x_1$", ylabel: str = "$x_2$", ax=None, figure=None) -> StaticArtists:
+              xlabel: str = "$x_1$", ylabel: str = "$x_2$", ax=None, figure=None,
+              layout: str = "notebook") -> StaticArtists:
     """Static multi-panel summary of recorded EM iterations: what the stepper shows, on paper.
 
     Panels show Theta^(t) with the points coloured by its posterior e_step(X, Theta^(t)), for t in
@@ -487,13 +489,16 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         len(iterations) + 1 axes; by default a grid is made.
     figure : matplotlib Figure, optional
         Draw into this figure (e.g. one not managed by pyplot) instead of a new pyplot figure.
+    layout : {"notebook", "slide"}, default "notebook"
+        "slide": a new figure of 12 x 6 inches at 100 dpi (1200 x 600 px) that fits a 16:9 slide at its
+        natural size, no text under 12 pt.
 
     Returns
     -------
     StaticArtists
     """
     X = as_data(X)
-    snapshots = _as_snapshots(snapshots)
+    snapshots = as_snapshots(snapshots)
     T = len(snapshots) - 1
     loglik = _loglik(X, snapshots, loglik)
     if iterations is None:
@@ -504,25 +509,11 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
         if t not in its:
             its.append(t)
     n_panels = len(its) + 1
-    if ax is None:
-        ncols = 3 if n_panels > 4 else n_panels
-        nrows = -(-n_panels // ncols)
-        if figure is None:
-            figure = plt.figure(figsize=(4.8 * ncols, 4.3 * nrows), layout="constrained")
-        grid = figure.subplots(nrows, ncols, squeeze=False)
-        axes = list(grid.ravel())
-        for extra in axes[n_panels:]:
-            extra.set_visible(False)
-        axes = axes[:n_panels]
-    else:
-        axes = list(np.ravel(ax))
-        if len(axes) < n_panels:
-            raise ValueError(f"em_static needs {n_panels} axes ({len(its)} iterations + the trace); "
-                             f"got {len(axes)}.")
-        axes = axes[:n_panels]
+    axes = panel_axes(n_panels, ax, layout, lambda nrows, ncols: (4.8 * ncols, 4.3 * nrows),
+                      f"em_static needs {n_panels} axes ({len(its)} iterations + the trace)", figure=figure)
     fig = axes[0].figure
     panels = []
-    xlim, ylim = _view_limits(X, [snapshots[t] for t in its], mass)
+    xlim, ylim = view_limits(X, [snapshots[t] for t in its], mass)
     for a, t in zip(axes[:-1], its, strict=True):
         panels.append(gmm_2d(X, snapshots[t], soft=soft, mass=mass, ax=a, legend=False, xlabel=xlabel,
                              ylabel=ylabel, title=f"$t = {t}$: $\\ell = {loglik[t]:.2f}$"))
@@ -534,36 +525,9 @@ def em_static(X, snapshots, iterations=None, loglik=None, mass: float = 0.95, so
     trace.legend.remove()
     trace.legend = axes[-1].legend(loc="lower right")
     # One legend for all panels, below them, so it hides no data.
-    handles = _legend_handles(snapshots[0].k, None, True)
+    handles = legend_handles(snapshots[0].k, None, True)
     if ax is None:
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     else:
         legend = axes[0].legend(handles=handles, loc="best")
     return StaticArtists(fig=fig, axes=axes, panels=panels, trace=trace, iterations=its, legend=legend)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Gallery (``python -m emlab.gallery OUTDIR``)
-# ----------------------------------------------------------------------------------------------------------
-def _gallery_em_static():
-    from .gmm2d import faithful_em_run
-
-    Xs, snaps = faithful_em_run()
-    art = em_static(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
-    art.fig.suptitle("EM on Old Faithful: the stepper's static fallback")
-    return art.fig
-
-
-def _gallery_em_stepper_frame():
-    from .gmm2d import faithful_em_run
-
-    Xs, snaps = faithful_em_run()
-    stepper = em_stepper(Xs, snaps, xlabel="eruptions (std.)", ylabel="waiting (std.)")
-    stepper.show(9)  # iteration 5, after its E-step: points recoloured, ellipses not yet moved
-    return stepper.fig
-
-
-GALLERY = {
-    "em_static_faithful": _gallery_em_static,
-    "em_stepper_frame": _gallery_em_stepper_frame,
-}

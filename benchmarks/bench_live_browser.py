@@ -1,0 +1,212 @@
+"""Input to redrawn figure, measured in a browser: do the live demos follow the mouse?  Goal: <= 50 ms.
+
+Run from the repository root, in the environment emlab is installed in (needs Debian's /usr/bin/chromium and
+the playwright package; never `playwright install`):
+
+    python benchmarks/bench_live_browser.py [--steps 25] [--m 1000]
+
+It starts JupyterLab on a scratch folder holding one notebook (the Jensen widget, and the EM stepper on m
+points), opens it in headless Chromium, runs it, then drags each slider with the mouse, one small move at a
+time. For every move it times, in the page, from the pointer event to the moment the new frame has loaded
+into the widget's <img> and the next animation frame has started (so the browser has it on screen): the
+whole path, browser -> kernel -> redraw -> browser -> decode. Prints the median and the 90th percentile per
+demo, and the ratio to the 50 ms goal; and a baseline, a slider that only swaps precomputed stepper frames,
+which is the cost of that path without any redraw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+GOAL_MS = 50.0
+
+NOTEBOOK_CELLS = [
+    "import numpy as np\nfrom emlab import GMMParams, plots, run_em, style\n\nstyle.use_style()",
+    "explorer = plots.jensen_widget(np.log, x=(1.0, 4.0), p0=0.5)",
+    "rng = np.random.default_rng(0)\nm = {m}\n"
+    "X = np.vstack([rng.multivariate_normal([-1.2, -1.0], [[0.2, 0.08], [0.08, 0.3]], m // 3),\n"
+    "               rng.multivariate_normal([0.8, 0.6], [[0.3, 0.1], [0.1, 0.25]], m - m // 3)])\n"
+    "start = GMMParams(phi=[0.5, 0.5], mu=[[-1.5, 1.0], [1.5, -1.0]], Sigma=[0.5 * np.eye(2)] * 2)\n"
+    "_, history = run_em(X, start, max_iter=20, tol=0.0, record_params=True)\n"
+    "plots.em_stepper(X, history)",
+    # Baseline: the same frames, precomputed; the slider only swaps the image (no redraw in the kernel).
+    "import ipywidgets as widgets\n\nreplay = plots.em_stepper(X, history)\nframes = []\n"
+    "for i in range(replay.n_frames):\n    replay.show(i)\n    frames.append(replay.frame_png())\n"
+    "image = widgets.Image(value=frames[0], format='png')\n"
+    "slider = widgets.IntSlider(value=0, min=0, max=len(frames) - 1, continuous_update=True,\n"
+    "                           layout=widgets.Layout(width='420px'))\n"
+    "slider.observe(lambda change: setattr(image, 'value', frames[change['new']]), names='value')\n"
+    "widgets.VBox([slider, image])",
+]
+
+# In the page: run the notebook and wait until both widgets are drawn.
+RUN_JS = """
+async (path) => {
+  const app = window.jupyterapp;
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  app.shell.activateById(panel.id);
+  await app.commands.execute('notebook:run-all-cells');
+  const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
+  for (let i = 0; i < 1200 && kernel() && kernel().status !== 'idle'; i++) await sleep(100);
+  const views = () => [...panel.content.node.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')];
+  for (let i = 0; i < 200 && views().filter((v) => v.querySelector('img')).length < 3; i++) await sleep(100);
+  return views().filter((v) => v.querySelector('img')).length;
+}
+"""
+
+# In the page: remember the time of the latest pointer event; arm a promise for the next frame of an image.
+HARNESS_JS = """
+() => {
+  window.__lastInput = 0;
+  document.addEventListener('pointermove', (e) => { window.__lastInput = performance.now(); }, true);
+  window.__arm = (index) => {
+    const img = [...document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')]
+      .filter((v) => v.querySelector('img'))[index].querySelector('img');
+    window.__next = new Promise((resolve) => {
+      const obs = new MutationObserver(() => {
+        obs.disconnect();
+        const done = () => requestAnimationFrame(() => resolve(performance.now() - window.__lastInput));
+        if (img.complete && img.naturalWidth) { img.decode().then(done, done); }
+        else { img.addEventListener('load', done, {once: true}); }
+      });
+      obs.observe(img, {attributes: true, attributeFilter: ['src']});
+      setTimeout(() => { obs.disconnect(); resolve(null); }, 3000);
+    });
+  };
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_lab(root: Path, tmp: Path):
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), IPYTHONDIR=str(tmp / "ipython"))  # fmt: skip
+    settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None", "--expose-app-in-browser",
+           f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={tmp / 'settings'}",
+           f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp / "lab.log", "w")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status", timeout=2):
+                return proc, log, base
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"JupyterLab did not start; see {tmp / 'lab.log'}") from None
+            time.sleep(0.2)
+
+
+def drag(page, view_index: int, slider_index: int, steps: int, dx: float) -> list[float]:
+    """Drag one slider of one widget by ``steps`` moves of ``dx`` px; the latency of each move in ms."""
+    views = page.locator(".jp-OutputArea-output > .jupyter-widgets:has(img)")
+    handle = views.nth(view_index).locator(".noUi-handle").nth(slider_index)
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    out = []
+    for _ in range(steps):
+        page.evaluate(f"() => window.__arm({view_index})")
+        x += dx
+        page.mouse.move(x, y)
+        ms = page.evaluate("() => window.__next")
+        if ms is not None:
+            out.append(ms)
+    page.mouse.up()
+    return out
+
+
+def summary(name: str, ms: list[float]) -> None:
+    if not ms:
+        print(f"{name:34s} no frame arrived")
+        return
+    q90 = sorted(ms)[int(0.9 * (len(ms) - 1))]
+    med = statistics.median(ms)
+    print(f"{name:34s} median {med:6.1f} ms   90th pct {q90:6.1f} ms   ({len(ms)} moves)   "
+          f"median / goal {med / GOAL_MS:4.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--m", type=int, default=1000)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_live_"))
+    root = tmp / "root"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src.format(m=args.m)) for src in NOTEBOOK_CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "live.ipynb")
+    proc, log, base = start_lab(root, tmp)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab", wait_until="domcontentloaded")
+            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+            page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
+            drawn = page.evaluate(RUN_JS, "live.ipynb")
+            if drawn < 3:
+                raise SystemExit(f"only {drawn} of 3 live widgets were drawn; see {tmp / 'lab.log'}")
+            page.evaluate(HARNESS_JS)
+            print(f"cores: {os.cpu_count()}, load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            print("from pointer move to the new frame on screen (browser -> kernel -> redraw -> browser)")
+            summary("Jensen widget, x_1 slider", drag(page, 0, 0, args.steps, 4.0))
+            summary("Jensen widget, p_1 slider", drag(page, 0, 2, args.steps, 4.0))
+            summary(f"EM stepper, m = {args.m}, step slider", drag(page, 1, 0, args.steps, 11.0))
+            summary("baseline: precomputed frames", drag(page, 2, 0, args.steps, 11.0))
+            print("(the baseline is the same path with no redraw: what the browser, the server and the comm cost)")
+            print(f"goal: <= {GOAL_MS:.0f} ms")
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
