@@ -89,8 +89,9 @@ def inv_2x2(S):
     return inv, det
 
 
-def log_joint(X, params, phi="masked", quad=0.5, precision=True, logdet=0.5, n_2pi="n", hand_2x2=False, sd=False,
-              k=None):
+def log_joint(
+    X, params, phi="masked", quad=0.5, precision=True, logdet=0.5, n_2pi="n", hand_2x2=False, sd=False, k=None
+):
     """a_ij = ln phi_j + ln N(x^(i); mu_j, Sigma_j), with switchable student mistakes."""
     X = as_2d(X)
     m, n = X.shape

@@ -29,7 +29,10 @@ def _argmax_fallback(X, params):  # the forum fix: compute in linear space, give
 def _only_1d(X, params):  # written for x of shape (m,) with scalar variances
     x = np.asarray(X, dtype=float)
     a = np.column_stack(
-        [np.log(params.phi[j]) + norm.logpdf(x, params.mu[j, 0], np.sqrt(params.Sigma[j, 0, 0])) for j in range(params.k)]
+        [
+            np.log(params.phi[j]) + norm.logpdf(x, params.mu[j, 0], np.sqrt(params.Sigma[j, 0, 0]))
+            for j in range(params.k)
+        ]
     )
     return np.exp(a - logsumexp(a, axis=1, keepdims=True))
 
@@ -48,10 +51,16 @@ def _centres_in_place(X, params):
 
 E_STEP_WRONG = [
     ("linear space", _linear_w, ["underflow far from the components", "NaN", "log space"]),
-    ("exp before subtracting the max", lambda X, p: (lambda P: P / P.sum(1, keepdims=True))(np.exp(log_joint(X, p))),
-     ["underflow far from the components", "0/0 = NaN"]),
-    ("epsilon in the denominator", lambda X, p: (lambda D: D / (D.sum(1, keepdims=True) + 1e-300))(densities(X, p)),
-     ["underflow far from the components", "x = 1000", "epsilon"]),
+    (
+        "exp before subtracting the max",
+        lambda X, p: (lambda P: P / P.sum(1, keepdims=True))(np.exp(log_joint(X, p))),
+        ["underflow far from the components", "0/0 = NaN"],
+    ),
+    (
+        "epsilon in the denominator",
+        lambda X, p: (lambda D: D / (D.sum(1, keepdims=True) + 1e-300))(densities(X, p)),
+        ["underflow far from the components", "x = 1000", "epsilon"],
+    ),
     ("argmax for underflowing rows", _argmax_fallback, ["underflow", "x = 400", "not one-hot", "argmax"]),
     ("unnormalised", lambda X, p: np.exp(log_joint(X, p)), ["do not sum to 1", "without normalising"]),
     ("normalised over the points", lambda X, p: posterior(log_joint(X, p).T).T, ["wrong axis", "axis=1"]),
@@ -60,24 +69,38 @@ E_STEP_WRONG = [
     ("no mixing weights", lambda X, p: posterior(log_joint(X, p, phi="none")), ["mixing weights phi_j are missing"]),
     ("hard assignments", lambda X, p: np.eye(p.k)[np.argmax(log_joint(X, p), axis=1)], ["hard 0/1"]),
     ("labels", lambda X, p: np.argmax(log_joint(X, p), axis=1), ["one value per point", "(m, k)"]),
-    ("log-responsibilities", lambda X, p: (lambda a: a - logsumexp(a, 1, keepdims=True))(log_joint(X, p)),
-     ["log-responsibilities", "exponentiate"]),
+    (
+        "log-responsibilities",
+        lambda X, p: (lambda a: a - logsumexp(a, 1, keepdims=True))(log_joint(X, p)),
+        ["log-responsibilities", "exponentiate"],
+    ),
     ("Sigma as a standard deviation", lambda X, p: posterior(log_joint(X, p, sd=True)), ["standard deviation"]),
-    ("Sigma for its inverse", lambda X, p: posterior(log_joint(X, p, precision=False)),
-     ["where Sigma_j^{-1} belongs"]),
+    ("Sigma for its inverse", lambda X, p: posterior(log_joint(X, p, precision=False)), ["where Sigma_j^{-1} belongs"]),
     ("no 1/2 in the exponent", lambda X, p: posterior(log_joint(X, p, quad=1.0)), ["factor 1/2 is missing"]),
     ("ln|Sigma| without the 1/2", lambda X, p: posterior(log_joint(X, p, logdet=1.0)), ["-1/2 ln|Sigma_j|"]),
     ("no determinant", lambda X, p: posterior(log_joint(X, p, logdet=0.0)), ["determinant term", "missing"]),
-    ("no keepdims on logsumexp", lambda X, p: (lambda a: np.exp(a - logsumexp(a, axis=1)))(log_joint(X, p)),
-     ["missing keepdims", "keepdims=True"]),
-    ("no keepdims on the max", lambda X, p: (lambda a: np.exp(a - a.max(axis=1)))(log_joint(X, p)),
-     ["missing keepdims"]),
+    (
+        "no keepdims on logsumexp",
+        lambda X, p: (lambda a: np.exp(a - logsumexp(a, axis=1)))(log_joint(X, p)),
+        ["missing keepdims", "keepdims=True"],
+    ),
+    (
+        "no keepdims on the max",
+        lambda X, p: (lambda a: np.exp(a - a.max(axis=1)))(log_joint(X, p)),
+        ["missing keepdims"],
+    ),
     ("ln(phi + 1e-10)", lambda X, p: posterior(log_joint(X, p, phi="eps")), ["phi_1 = 1e-12", "epsilon", "-inf"]),
     ("np.maximum(phi, eps)", lambda X, p: posterior(log_joint(X, p, phi="maximum")), ["epsilon", "np.maximum"]),
-    ("plain np.log(phi)", lambda X, p: posterior(log_joint(X, p, phi="plain")),
-     ["values are right", "divide by zero encountered in log"]),
-    ("hand-written 2x2 inverse", lambda X, p: posterior(log_joint(X, p, hand_2x2=True)),
-     ["n <= 2 features", "n = 3", "hand-written inverse"]),
+    (
+        "plain np.log(phi)",
+        lambda X, p: posterior(log_joint(X, p, phi="plain")),
+        ["values are right", "divide by zero encountered in log"],
+    ),
+    (
+        "hand-written 2x2 inverse",
+        lambda X, p: posterior(log_joint(X, p, hand_2x2=True)),
+        ["n <= 2 features", "n = 3", "hand-written inverse"],
+    ),
     ("1-D only", _only_1d, ["passed the case with n = 1", "k = 2", "n = 2"]),
     ("k = 2 hard-coded", _two_components, ["(60, 2)", "passed k = 2 with the same n = 1", "k = 3"]),
     ("centres X in place", _centres_in_place, ["changed its input X in place"]),
@@ -98,7 +121,9 @@ E_STEP_RIGHT = [
     ),
     lambda X, p: softmax(core.log_joint(X, p), axis=1),
     lambda X, p: posterior(
-        np.column_stack([multivariate_normal.logpdf(as_2d(X), p.mu[j], p.Sigma[j]) for j in range(p.k)]).reshape(len(X), -1)
+        np.column_stack([multivariate_normal.logpdf(as_2d(X), p.mu[j], p.Sigma[j]) for j in range(p.k)]).reshape(
+            len(X), -1
+        )
         + np.log(p.phi, out=np.full(p.k, -np.inf), where=p.phi > 0)
     ),
 ]
@@ -123,12 +148,21 @@ def _ll_argmax_fallback(X, params):
 
 LL_WRONG = [
     ("mean", lambda X, p: core.log_likelihood(X, p) / len(X), ["mean instead of a total", "l / m"]),
-    ("product of densities", lambda X, p: np.log(np.prod(densities(X, p).sum(axis=1))),
-     ["multiplied in linear space", "m = 2000", "log space"]),
-    ("linear-space mixture", lambda X, p: np.sum(np.log(densities(X, p).sum(axis=1))),
-     ["underflow far from the components", "x = 1000", "log space"]),
-    ("log(p + eps)", lambda X, p: np.sum(np.log(densities(X, p).sum(axis=1) + 1e-300)),
-     ["underflow far from the components"]),
+    (
+        "product of densities",
+        lambda X, p: np.log(np.prod(densities(X, p).sum(axis=1))),
+        ["multiplied in linear space", "m = 2000", "log space"],
+    ),
+    (
+        "linear-space mixture",
+        lambda X, p: np.sum(np.log(densities(X, p).sum(axis=1))),
+        ["underflow far from the components", "x = 1000", "log space"],
+    ),
+    (
+        "log(p + eps)",
+        lambda X, p: np.sum(np.log(densities(X, p).sum(axis=1) + 1e-300)),
+        ["underflow far from the components"],
+    ),
     ("max term for underflowing rows", _ll_argmax_fallback, ["underflow", "x = 400", "not one-hot"]),
     ("only the largest term", lambda X, p: log_joint(X, p).max(axis=1).sum(), ["only the largest term", "logsumexp"]),
     ("wrong axis", lambda X, p: logsumexp(log_joint(X, p), axis=0).sum(), ["wrong axis", "axis=1"]),
@@ -138,22 +172,34 @@ LL_WRONG = [
     ("standard deviation", lambda X, p: np.sum(np.log(densities(X, p, sd=True).sum(axis=1))), ["standard deviation"]),
     ("sign", lambda X, p: -core.log_likelihood(X, p), ["sign is flipped"]),
     ("log10", lambda X, p: core.log_likelihood(X, p) / np.log(10), ["log10"]),
-    ("mean over components", lambda X, p: np.sum(np.log(np.mean(np.exp(log_joint(X, p)), axis=1))),
-     ["averaged over the components"]),
+    (
+        "mean over components",
+        lambda X, p: np.sum(np.log(np.mean(np.exp(log_joint(X, p)), axis=1))),
+        ["averaged over the components"],
+    ),
     ("n = X.ndim", lambda X, p: _ll(log_joint(X, p, n_2pi="ndim")), ["X.ndim", "n = 1 features"]),
     ("no 2 pi", lambda X, p: _ll(log_joint(X, p, n_2pi="none")), ["normalising constant"]),
     ("2 pi for one feature", lambda X, p: _ll(log_joint(X, p, n_2pi="one")), ["as for one feature", "n = 2"]),
     ("ln(phi + 1e-10)", lambda X, p: _ll(log_joint(X, p, phi="eps")), ["phi_j = 0 still contributes", "epsilon"]),
-    ("plain np.log(phi)", lambda X, p: _ll(log_joint(X, p, phi="plain")),
-     ["values are right", "divide by zero encountered in log"]),
+    (
+        "plain np.log(phi)",
+        lambda X, p: _ll(log_joint(X, p, phi="plain")),
+        ["values are right", "divide by zero encountered in log"],
+    ),
     ("hand-written 2x2", lambda X, p: _ll(log_joint(X, p, hand_2x2=True)), ["n <= 2 features", "X.ndim"]),
-    ("no keepdims", lambda X, p: (lambda a: np.sum(a.max(1) + np.log(np.exp(a - a.max(1)).sum(1))))(log_joint(X, p)),
-     ["missing keepdims"]),
+    (
+        "no keepdims",
+        lambda X, p: (lambda a: np.sum(a.max(1) + np.log(np.exp(a - a.max(1)).sum(1))))(log_joint(X, p)),
+        ["missing keepdims"],
+    ),
     ("Sigma for its inverse", lambda X, p: _ll(log_joint(X, p, precision=False)), ["Sigma_j^{-1}"]),
     ("ln|Sigma| without 1/2", lambda X, p: _ll(log_joint(X, p, logdet=1.0)), ["1/2 ln|Sigma_j|"]),
     ("k = 2 hard-coded", lambda X, p: _ll(log_joint(X, p, k=min(2, p.k))), ["k = 3", "range(k)"]),
-    ("math.log", lambda X, p: sum(__import__("math").log(v) for v in densities(X, p).sum(axis=1)),
-     ["math domain error", "log space"]),
+    (
+        "math.log",
+        lambda X, p: sum(__import__("math").log(v) for v in densities(X, p).sum(axis=1)),
+        ["math domain error", "log space"],
+    ),
 ]
 
 

@@ -28,8 +28,9 @@ REFERENCE = {
     "check_m_step": core.m_step,
     "check_phi_update": lambda W: W.mean(axis=0),
     "check_loop_m_step": lambda X, W, old: core.m_step(X, W),
-    "check_bic": lambda X, p: -2 * core.log_likelihood(X, p)
-    + ((p.k - 1) + p.k * p.n + p.k * p.n * (p.n + 1) // 2) * np.log(len(X)),
+    "check_bic": lambda X, p: (
+        -2 * core.log_likelihood(X, p) + ((p.k - 1) + p.k * p.n + p.k * p.n * (p.n + 1) // 2) * np.log(len(X))
+    ),
 }
 
 
@@ -175,8 +176,13 @@ def test_the_reshape_hint_needs_a_2d_retry_that_succeeds():
         return core.log_likelihood(X, params)
 
     result = exercises.check_log_likelihood(unpacks_shape)
-    assert_fails_with(result, "raised ValueError", "not enough values to unpack", "X of shape (200,) (1-D data)",
-                      "X = np.asarray(X).reshape(len(X), -1)")
+    assert_fails_with(
+        result,
+        "raised ValueError",
+        "not enough values to unpack",
+        "X of shape (200,) (1-D data)",
+        "X = np.asarray(X).reshape(len(X), -1)",
+    )
 
     def reshaped_but_broken(X, params):  # has the reshape line; crashes for another reason
         X = np.asarray(X).reshape(len(X), -1)
@@ -197,8 +203,11 @@ def test_a_missing_keepdims_is_named():
     assert "reshape" not in result.message
 
 
-@pytest.mark.parametrize("checker", [exercises.check_jensen_gap, exercises.check_log_jensen_gap,
-                                     exercises.check_kl_divergence], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "checker",
+    [exercises.check_jensen_gap, exercises.check_log_jensen_gap, exercises.check_kl_divergence],
+    ids=lambda c: c.__name__,
+)
 def test_no_mixture_shape_hint_outside_the_mixture_checkers(checker):
     def index_error(*args):
         return args[-1][7]  # IndexError: index 7 is out of bounds

@@ -51,6 +51,12 @@ def unpack_params(out, case: Case, k: int, n: int, m: int):
         parts = (out["phi"], out["mu"], out["Sigma"])
     elif isinstance(out, (tuple, list)) and len(out) == 3:
         parts = tuple(out)
+        if np.ndim(parts[1]) == 3 or np.ndim(parts[0]) >= 2:
+            raise Fail(
+                f"your function returned the three arrays in another order on {case.label} (shapes "
+                f"{', '.join(str(np.shape(a)) for a in parts)}): return them as (phi, mu, Sigma), or as "
+                "GMMParams(phi=..., mu=..., Sigma=...), which names them."
+            )
     else:
         raise Fail(
             f"your function returned {a_type(out)}; return GMMParams(phi=..., mu=..., Sigma=...) or a tuple "
@@ -150,11 +156,14 @@ def _ridge(S, ref):
 
 
 def _guard(mu, S1, Nk):
-    """The g with mu_j = S1_j / (N_j + g) for every component, if it is a small positive guard; else None."""
+    """The g with mu_j = S1_j / (N_j + g) for every component, if it is a small positive guard; else None.
+
+    g is read off the component with the smallest N_j, where a guard shows most."""
+    j = int(np.argmin(Nk))
     with np.errstate(all="ignore"):
-        g = np.einsum("jn,jn->j", S1, mu) / np.einsum("jn,jn->j", mu, mu) - Nk
-    if np.all(np.isfinite(g)) and np.all(g > -1e-300) and g.max() <= 1e-4 and np.ptp(g) <= 1e-3 * g.max() + 1e-18:
-        return float(g.max())
+        g = float(S1[j] @ mu[j] / (mu[j] @ mu[j]) - Nk[j])
+    if np.isfinite(g) and 0 < g <= 1e-4 and close(mu, S1 / (Nk + g)[:, None]):
+        return g
     return None
 
 
@@ -189,6 +198,7 @@ def compare_m_step(case: Case, out, old_params: GMMParams | None = None):
     S1 = W.T @ X2
     if not close(mu, ref.mu):
         variants = [
+            (ref.mu.T if k == n else None, "mu is transposed: it must be (k, n), one row per component."),
             (S1, "mu_j is missing the division by N_j: mu_j = sum_i w_j^(i) x^(i) / N_j, with N_j = sum_i w_j^(i)."),
             (S1 / m, "mu_j is divided by m instead of N_j: mu_j = sum_i w_j^(i) x^(i) / N_j."),
             (S1 / phi[:, None] if np.all(phi > 0) else None, "mu_j is divided by phi_j instead of N_j = m phi_j."),
@@ -309,9 +319,11 @@ def compare_m_step(case: Case, out, old_params: GMMParams | None = None):
         raise Fail(hint + seen)
     c = _ridge(Sigma, ref.Sigma)
     if c is not None:
+        # In 1-D a constant added to every variance could also be a centre shifted by sqrt(c): vague there.
         raise Fail(
             f"you added a ridge {c:.3g} I to every Sigma_j (like reg_covar): the exercise's M-step has no ridge "
-            "(reg_covar = 0); it is the exact maximiser of the bound." + seen
+            "(reg_covar = 0); it is the exact maximiser of the bound." + seen,
+            vague=n == 1,
         )
     if n == 1:
         # In 1-D any Sigma_j that is too large is "centred somewhere else" (by (mu_j - c)^2): not a diagnosis.
@@ -443,6 +455,11 @@ def _compare_phi(case, out):
         ),
         (np.full(k, 1 / k) if k > 1 else None, "you returned equal weights 1/k: phi_j = N_j / m depends on W."),
         (W[0], "you returned the first row of W: phi_j averages column j over every point."),
+        (
+            W.sum(axis=0) / W.size,
+            "you divided by W.size = m k, the number of entries of W: divide N_j by the number of points "
+            "m = W.shape[0].",
+        ),
         (
             W.max(axis=0),
             "you took the largest responsibility in each column: phi_j = (1/m) sum_i w_j^(i), the mean of the column.",

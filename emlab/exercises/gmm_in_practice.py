@@ -33,7 +33,7 @@ def _loop_cases():
         else:
             X, label = p.X, p.label
             shift = rng.normal(0.0, 1.0, p.params.mu.shape)
-            phi = p.params.phi if p.k == 1 else np.full(p.k, 1.0 / p.k)
+            phi = np.linspace(1.0, 2.0, p.k) / np.linspace(1.0, 2.0, p.k).sum()
             old = GMMParams(phi=phi, mu=p.params.mu + shift, Sigma=p.params.Sigma * 1.5)
         W = _ref_e_step(X, old)
         W.flags.writeable = False

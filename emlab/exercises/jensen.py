@@ -87,7 +87,7 @@ def _compare_jensen(case, out):
         ),
         (
             0.0 if ref != 0 else None,
-            "you returned 0: E_p[f(x)] and f(E_p[x]) came out the same, so one of them "
+            "the gap came out as 0: E_p[f(x)] and f(E_p[x]) came out the same, so one of them "
             "is computed like the other (or the gap is clipped at 0 with max(0, ...), which hides a negative gap for "
             "a concave f). E_p[f(x)] = sum_i p_i f(x_i); f(E_p[x]) = f(sum_i p_i x_i).",
         ),
@@ -116,6 +116,10 @@ def _compare_jensen(case, out):
         ),
         (Ef - float(f(np.sum(x))), "f(E_p[x]) needs the weighted mean sum_i p_i x_i, not the plain sum of x."),
     ]
+    for name, g in (("np.exp", np.exp), ("np.square", np.square)):
+        if f is not g:
+            hard = f"you used a fixed function ({name}) instead of the f you were given: call f(x) and f(E_p[x])."
+            variants += [(float(p @ g(x)) - float(g(Ex)), hard), (float(p @ g(x)) - float(f(Ex)), hard)]
     diagnose_scalar(case, out, ref, "E_p[f(x)] - f(E_p[x])", variants, generic=False)
 
 
@@ -175,7 +179,7 @@ def _compare_log_jensen(case, out):
         ),
         (
             0.0 if ref != 0 else None,
-            "you returned 0: ln E[x] and E[ln x] came out the same, so one is computed like "
+            "the gap came out as 0: ln E[x] and E[ln x] came out the same, so one is computed like "
             "the other. ln E[x] = ln(sum_i p_i x_i); E[ln x] = sum_i p_i ln x_i.",
         ),
         (
@@ -199,6 +203,11 @@ def _compare_log_jensen(case, out):
         ),
         (float(np.log(Ex) - np.log(Elog)) if Elog > 0 else None, "the second term is E[ln x], not ln E[ln x]."),
         (float(np.log(np.sum(x)) - Elog), "ln E[x] needs the weighted mean sum_i p_i x_i, not the plain sum of x."),
+        (
+            float(np.log(Ex) - np.sum(x[p > 0] * np.log(p[p > 0]))),
+            "E[ln x] is sum_i p_i ln x_i: you swapped p and x (sum_i x_i ln p_i).",
+        ),
+        (float(np.log(Ex) - np.mean(np.log(x))), "E[ln x] uses the plain mean of ln x: weight it by p."),
     ]
     diagnose_scalar(case, out, ref, "ln E[x] - E[ln x]", variants, generic=False)
 

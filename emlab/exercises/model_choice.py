@@ -53,7 +53,7 @@ def _compare_bic(case, out):
         (-2 * ll + 2 * p, "that is the AIC (penalty 2 p); the BIC's penalty is p ln m."),
         (-ll + 0.5 * p * np.log(m), "you computed -l + (p/2) ln m, half the BIC; BIC = -2 l + p ln m."),
         (
-            -2 * ll + p * np.log(n),
+            -2 * ll + p * np.log(n) if n > 1 else None,  # ln 1 = 0: the same as no penalty
             f"the penalty uses ln n, the number of features (n = {n}); BIC's penalty is "
             f"p ln m, with m = {m} the number of points.",
         ),
@@ -65,6 +65,10 @@ def _compare_bic(case, out):
         (-2 * ll + p * np.log10(m), "the penalty uses log10(m); BIC uses the natural log, p ln m."),
         (-2 * ll + p * m, "the penalty is p m; BIC's penalty is p ln m."),
         (-2 * ll + np.log(m), "the penalty is ln m, without the number of parameters p: BIC = -2 l + p ln m."),
+        (
+            -2 * ll + p * np.log(m * n) if n > 1 else None,
+            f"the penalty uses ln(X.size) = ln(m n): m = X.shape[0] = {m} is the number of points, not of entries.",
+        ),
         (
             -2 * float(lj.max(axis=1).sum()) + p * np.log(m),
             "l keeps only the largest term of each point (max_j "
@@ -78,40 +82,51 @@ def _compare_bic(case, out):
     hint = match(out, variants)
     if hint:
         raise Fail(f"{hint} (On {case.label}: {vs}.)")
-    hint = _penalty_count(out, ll, m, k, n, p)
-    if hint:
-        # With n = 1 feature, a penalty p ln n is 0 as well: a case with n >= 2 tells the two apart.
-        raise Fail(f"{hint} (On {case.label}: {vs}.)", vague=n == 1 and "no penalty" in hint)
+    counted = _penalty_count(out, ll, m, k, n, p)
+    if counted:
+        # With n = 1 feature several counting mistakes agree (and p ln n = 0 is no penalty): n >= 2 tells them apart.
+        message, ambiguous = counted
+        raise Fail(f"{message} (On {case.label}: {vs}.)", vague=ambiguous)
     diagnose_scalar(case, out, ref, "BIC", variants)
 
 
-def _penalty_count(out, ll, m, k, n, p) -> str | None:
-    """Name the parameter count the student used, when -2 l is right and only p is wrong."""
+def _penalty_count(out, ll, m, k, n, p) -> tuple[str, bool] | None:
+    """Name the parameter count the student used, when -2 l is right and only p is wrong.
+
+    Returns the message and whether it is ambiguous on this case (two counting mistakes give the same p,
+    as with n = 1 feature): a later case then tells them apart."""
     p_student = (out + 2 * ll) / np.log(m)
     ps = int(round(p_student))
     if ps == p or abs(p_student - ps) > 1e-6 * max(1.0, abs(p_student)):
         return None
     ndim = 2  # X.ndim of 2-D data: a common stand-in for n
-    why = {
-        p + 1: "You counted k mixing weights; they sum to 1, so only k - 1 are free.",
-        (k - 1) + k * n + k * n * n: "You counted all n^2 entries of each Sigma_j; it is symmetric, so only "
-        "n(n+1)/2 are free.",
-        (k - 1) + 2 * k * n: "You counted only the diagonal of each Sigma_j (that is the 'diag' model).",
-        (k - 1) + k * n + k * n * (n - 1) // 2: "You counted n(n-1)/2 entries per Sigma_j: with the diagonal it is "
-        "n(n+1)/2.",
-        (k - 1) + k * n: "You left out the covariances: each Sigma_j has n(n+1)/2 free entries.",
-        k * n + k * n * (n + 1) // 2: "You left out the k - 1 free mixing weights.",
-        (k - 1) + k * ndim + k * ndim * (ndim + 1) // 2: f"You used n = X.ndim = 2, but these data have n = {n} "
-        "features: n = X.shape[1].",
-        0: "Your value has no penalty term at all.",
-    }
-    reason = why.get(ps, "")
-    if not reason:
+    counts = [
+        (p + 1, "You counted k mixing weights; they sum to 1, so only k - 1 are free."),
+        (
+            (k - 1) + k * n + k * n * n,
+            "You counted all n^2 entries of each Sigma_j; it is symmetric, so only n(n+1)/2 are free.",
+        ),
+        ((k - 1) + 2 * k * n, "You counted only the diagonal of each Sigma_j (that is the 'diag' model)."),
+        (
+            (k - 1) + k * n + k * n * (n - 1) // 2,
+            "You counted n(n-1)/2 entries per Sigma_j: with the diagonal it is n(n+1)/2.",
+        ),
+        ((k - 1) + k * n, "You left out the covariances: each Sigma_j has n(n+1)/2 free entries."),
+        (k * n + k * n * (n + 1) // 2, "You left out the k - 1 free mixing weights."),
+        (
+            (k - 1) + k * ndim + k * ndim * (ndim + 1) // 2,
+            f"You used n = X.ndim = 2, but these data have n = {n} features: n = X.shape[1].",
+        ),
+        (0, "Your value has no penalty term at all."),
+    ]
+    reasons = [reason for count, reason in counts if count == ps]
+    if not reasons:
         return None
-    return (
+    message = (
         f"the penalty counts p = {ps} free parameters, but a full-covariance mixture with k = {k}, n = {n} has "
-        f"p = (k-1) + k n + k n(n+1)/2 = {p}. {reason}"
+        f"p = (k-1) + k n + k n(n+1)/2 = {p}. {reasons[0]}"
     )
+    return message, len(reasons) > 1 or (ps == 0 and n == 1)
 
 
 @checker("BIC")
