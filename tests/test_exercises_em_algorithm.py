@@ -177,7 +177,7 @@ LL_WRONG = [
         lambda X, p: np.sum(np.log(np.mean(np.exp(log_joint(X, p)), axis=1))),
         ["averaged over the components"],
     ),
-    ("n = X.ndim", lambda X, p: _ll(log_joint(X, p, n_2pi="ndim")), ["X.ndim", "n = 1 features"]),
+    ("n = X.ndim", lambda X, p: _ll(log_joint(X, p, n_2pi="ndim")), ["X.ndim", "n = 1 feature:"]),
     ("no 2 pi", lambda X, p: _ll(log_joint(X, p, n_2pi="none")), ["normalising constant"]),
     ("2 pi for one feature", lambda X, p: _ll(log_joint(X, p, n_2pi="one")), ["as for one feature", "n = 2"]),
     ("ln(phi + 1e-10)", lambda X, p: _ll(log_joint(X, p, phi="eps")), ["phi_j = 0 still contributes", "epsilon"]),

@@ -295,7 +295,7 @@ def log_joint_variants(X, params, *, constants: bool = True) -> list[tuple[np.nd
             out.append(
                 (
                     _log_joint_with(X, params, two_pi="ndim"),
-                    f"the 2 pi term uses n = X.ndim = 2, but these data have n = {n} features: "
+                    f"the 2 pi term uses n = X.ndim = 2, but these data have n = {n} feature{'s' if n > 1 else ''}: "
                     "n = X.shape[1], and the term is -(n/2) ln(2 pi).",
                 )
             )

@@ -33,8 +33,8 @@ __all__ = ["check_m_step", "check_phi_update", "compare_m_step"]
 
 NO_EPSILON = (
     "The exercise asks for the exact M-step: no epsilon on N_j. A guard such as scikit-learn's N_j + 10 * eps "
-    "is harmless when N_j is large, but a component with phi_j = 1e-12 has N_j near 1e-10, and there the guard "
-    "moves mu_j."
+    "is harmless when N_j is large, but a component with a tiny weight (phi_j = 1e-12) has a tiny N_j, and there "
+    "the guard moves mu_j."
 )
 
 

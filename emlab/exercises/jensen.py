@@ -208,6 +208,7 @@ def _compare_log_jensen(case, out):
             "E[ln x] is sum_i p_i ln x_i: you swapped p and x (sum_i x_i ln p_i).",
         ),
         (float(np.log(Ex) - np.mean(np.log(x))), "E[ln x] uses the plain mean of ln x: weight it by p."),
+        (float(np.log(np.mean(x)) - Elog), "ln E[x] uses the plain mean of x: E[x] = sum_i p_i x_i, weighted by p."),
     ]
     diagnose_scalar(case, out, ref, "ln E[x] - E[ln x]", variants, generic=False)
 

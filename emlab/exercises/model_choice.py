@@ -115,7 +115,7 @@ def _penalty_count(out, ll, m, k, n, p) -> tuple[str, bool] | None:
         (k * n + k * n * (n + 1) // 2, "You left out the k - 1 free mixing weights."),
         (
             (k - 1) + k * ndim + k * ndim * (ndim + 1) // 2,
-            f"You used n = X.ndim = 2, but these data have n = {n} features: n = X.shape[1].",
+            f"You used n = X.ndim = 2, but these data have n = {n} feature{'s' if n > 1 else ''}: n = X.shape[1].",
         ),
         (0, "Your value has no penalty term at all."),
     ]
