@@ -203,9 +203,8 @@ LL_WRONG = [
 ]
 
 
-@pytest.mark.parametrize("fn", [row[1] for row in LL_WRONG], ids=[row[0] for row in LL_WRONG])
-def test_log_likelihood_wrong_answers_are_named(fn):
-    words = next(row[2] for row in LL_WRONG if row[1] is fn)
+@pytest.mark.parametrize(("fn", "words"), [row[1:] for row in LL_WRONG], ids=[row[0] for row in LL_WRONG])
+def test_log_likelihood_wrong_answers_are_named(fn, words):
     assert_fails_with(exercises.check_log_likelihood(fn), *words)
 
 

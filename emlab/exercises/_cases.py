@@ -158,6 +158,12 @@ def mixture_case(label: str, args: tuple, names: tuple, problem: Problem) -> Cas
     )
 
 
+def data_params_cases(**kinds) -> tuple[list[Problem], list[Case]]:
+    """The problems and one case ``fn(X, params)`` per problem, for checkers of functions of (X, params)."""
+    probs = problems(**kinds)
+    return probs, [mixture_case(p.label, (p.X, p.params), ("X", "params"), p) for p in probs]
+
+
 def summary(problem_list) -> str:
     """What the mixture cases covered, in words, for the success message."""
     tags = set().union(*(p.tags for p in problem_list))

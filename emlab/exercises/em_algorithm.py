@@ -11,7 +11,14 @@ from scipy.special import logsumexp
 from ..core import e_step as _ref_e_step
 from ..core import log_joint
 from ..core import log_likelihood as _ref_log_likelihood
-from ._cases import LOG_TINY, far_rows, log_joint_variants, mixture_case, problems, summary, underflow_message
+from ._cases import (
+    LOG_TINY,
+    data_params_cases,
+    far_rows,
+    log_joint_variants,
+    summary,
+    underflow_message,
+)
 from ._harness import (
     ATOL,
     KEEPDIMS,
@@ -175,8 +182,7 @@ def check_e_step(fn) -> CheckResult:
     -------
     CheckResult
     """
-    probs = problems(zero_phi=True)
-    cases = [mixture_case(p.label, (p.X, p.params), ("X", "params"), p) for p in probs]
+    probs, cases = data_params_cases(zero_phi=True)
     run_cases(fn, cases, _compare_e_step)
     return (
         f"matches the reference E-step on {len(cases)} cases: {summary(probs)}; every row sums to 1 and nothing "
@@ -272,8 +278,7 @@ def check_log_likelihood(fn) -> CheckResult:
     -------
     CheckResult
     """
-    probs = problems(many=True, zero_phi=True)
-    cases = [mixture_case(p.label, (p.X, p.params), ("X", "params"), p) for p in probs]
+    probs, cases = data_params_cases(many=True, zero_phi=True)
     run_cases(fn, cases, _compare_log_likelihood)
     return (
         f"matches the reference log-likelihood, a total over the points, on {len(cases)} cases: {summary(probs)} "

@@ -11,7 +11,7 @@ from ..core import log_joint
 from ..core import log_likelihood as _ref_log_likelihood
 from ..covariance import n_parameters
 from ..params import GMMParams
-from ._cases import far_rows, log_joint_variants, mixture_case, problems, summary, underflow_message
+from ._cases import data_params_cases, far_rows, log_joint_variants, summary, underflow_message
 from ._harness import CheckResult, Fail, checker, close, diagnose_scalar, match, run_cases, scalar, versus, warn_note
 
 __all__ = ["check_bic"]
@@ -145,8 +145,7 @@ def check_bic(fn) -> CheckResult:
     -------
     CheckResult
     """
-    probs = problems(many=True)
-    cases = [mixture_case(p.label, (p.X, p.params), ("X", "params"), p) for p in probs]
+    probs, cases = data_params_cases(many=True)
     run_cases(fn, cases, _compare_bic)
     return (
         f"matches BIC = -2 l + p ln m on {len(cases)} cases: {summary(probs)}; l is the total log-likelihood and "
