@@ -170,6 +170,49 @@ def test_changing_an_input_in_place_is_reported_and_cannot_corrupt_the_checker()
     assert_fails_with(exercises.check_e_step(mutating_params), "read-only", "params.mu.copy()")
 
 
+X_CHECKERS = ["check_log_likelihood", "check_e_step", "check_elbo", "check_m_step", "check_loop_m_step", "check_bic"]
+
+
+@pytest.mark.parametrize("name", X_CHECKERS)
+def test_a_crash_on_1d_data_gets_the_reshape_hint_and_the_hint_works(name):
+    checker, ref = getattr(exercises, name), REFERENCE[name]
+
+    def unpacks_shape(X, *rest):  # the common first line, written for 2-D data only
+        m, n = X.shape
+        return ref(X, *rest)
+
+    assert_fails_with(
+        checker(unpacks_shape),
+        "raised ValueError",
+        "not enough values to unpack",
+        "this case has X of shape (200,) (1-D data)",
+        "X = np.asarray(X).reshape(len(X), -1)",
+    )
+
+    def reshaped(X, *rest):  # the suggested fix
+        X = np.asarray(X).reshape(len(X), -1)
+        m, n = X.shape
+        return ref(X, *rest)
+
+    assert_passes(checker(reshaped))
+
+    def column(X, *rest):  # X[:, 0] on 1-D data: IndexError, same hint
+        X[:, 0]
+        return ref(X, *rest)
+
+    assert_fails_with(checker(column), "raised IndexError", "X of shape (200,) (1-D data)")
+
+
+def test_the_reshape_hint_is_only_for_data_x():
+    def unpack(q, p):  # q is a 1-D distribution in the first case: not data X
+        a, b = q.shape
+        return core.kl_divergence(q, p)
+
+    result = exercises.check_kl_divergence(unpack)
+    assert_fails_with(result, "raised ValueError", "not enough values to unpack")
+    assert "reshape" not in result.message
+
+
 def test_the_reshape_hint_needs_a_2d_retry_that_succeeds():
     def unpacks_shape(X, params):  # the common first line, written for 2-D data only
         m, n = X.shape
