@@ -54,12 +54,8 @@ def test_every_exercise_notebook_has_a_solution_notebook():
     assert [nb.stem[:2] for nb in with_checkers] == ["02", "03", "04", "05", "06", "07"]
 
 
-# Stubs whose docstring differs from the solution's today. The notebooks are fixed by whoever may commit
-# notebook changes; then these xfails pass, strict=True fails the run, and the entries must be removed.
-KNOWN_DRIFT = {
-    ("03", "my_e_step"): "the solution's docstring lacks the stub's second paragraph (X has shape ...)",
-    ("04", "my_kl_divergence"): "the solution's docstring lacks the stub's '(or q, p are 1-D)'",
-}
+# Stubs allowed to differ from their solution (none): an entry makes the pair a strict xfail.
+KNOWN_DRIFT: dict = {}
 
 
 def _params():
