@@ -28,7 +28,7 @@ from .core import log_likelihood, run_em
 from .covariance import n_parameters
 from .params import GMMParams
 
-__all__ = ["GALLERY", "FAITHFUL_START", "faithful_em_run", "collect", "render", "main"]
+__all__ = ["GALLERY", "FAITHFUL_START", "faithful_em_run", "digits_fit", "collect", "render", "main"]
 
 
 def _plots():
@@ -207,6 +207,31 @@ def _em_stepper_frame():
     return stepper.fig
 
 
+def _soft_to_hard():
+    """Notebook 08: the equal-weight, shared sigma^2 I mixture's responsibilities hardening as sigma shrinks."""
+    X, _ = datasets.two_clusters_2d(seed=0)
+    Xs, _, _ = datasets.standardize(X)
+    means = np.array([[-0.5, -0.2], [0.5, 0.3]])
+    return _plots().soft_to_hard(Xs, means, sigmas=(1.0, 0.4, 0.05)).fig
+
+
+@lru_cache(maxsize=1)
+def digits_fit():
+    """BernoulliMixture(K = 10, alpha = 1) on the binarised digits, as notebook 08 fits it."""
+    from .bernoulli import BernoulliMixture
+
+    X, _ = datasets.load_digits_binary()
+    return BernoulliMixture(n_components=10, alpha=1.0, n_init=5, random_state=0).fit(X)
+
+
+def _digits_prototypes():
+    bm = digits_fit()
+    order = np.argsort(-bm.weights_)
+    titles = [f"$\\phi$ = {bm.weights_[j]:.2f}" for j in order]
+    title = "Bernoulli mixture on the digits: the $\\mu_j$"
+    return _plots().image_grid(bm.means_[order], titles=titles, title=title).fig
+
+
 #: Every figure of the gallery: {name: zero-argument function returning a matplotlib Figure}.
 GALLERY: dict[str, Callable] = {
     "mixture_1d_hist": _mixture_hist,
@@ -225,6 +250,8 @@ GALLERY: dict[str, Callable] = {
     "information_criteria_faithful": _information_criteria,
     "em_static_faithful": _em_static,
     "em_stepper_frame": _em_stepper_frame,
+    "soft_to_hard": _soft_to_hard,
+    "digits_prototypes": _digits_prototypes,
 }
 
 
