@@ -32,6 +32,8 @@ _LAZY_ATTRIBUTES = {
 }
 _LAZY_SUBMODULES = (
     "base",
+    "bernoulli",
+    "bernoulli_core",
     "covariance",
     "datasets",
     "exercises",
