@@ -471,7 +471,7 @@ class GaussianMixture(BaseMixture):
         return X.mean(axis=0) if X is not None else self.weights_ @ self.means_
 
     def _prepare_batch(self, X, shift):
-        return _engine.Design(X, self.covariance_type, shift)
+        return _BatchDesign(X, self.covariance_type, shift)
 
     def _expected_statistics(self, state, shift) -> np.ndarray:
         """Per-sample statistics of the model itself, in the engine's layout (N_j, sum w x, second order)."""
@@ -491,13 +491,43 @@ class GaussianMixture(BaseMixture):
         return self._m_step(_StatisticsFrame(stats, shift), stats)
 
 
+class _BatchDesign(_engine.Design):
+    """The Design of one mini-batch: read once, so its features are expanded block by block from X.
+
+    A fit reads its features every iteration and caches them; a batch of a stream is read by one
+    E-step, so expanding each block just before that block's E-step (while it is in cache) and
+    never storing the whole feature matrix or a transposed copy of X is faster and lighter.
+    """
+
+    def __init__(self, X, covariance_type, shift):
+        self.m, self.n = X.shape
+        self.covariance_type = covariance_type
+        self.shift = shift
+        self.iu = _engine._triu(self.n)[:2]
+        self.n_features = 1 + self.n + _engine.n_second_order(self.n, covariance_type)
+        self._X = X
+        self._F = None
+        self._XtX = None
+        self.block = int(max(256, min(self.m, _engine._BLOCK_BYTES // (8 * (self.n_features + 1)))))
+
+    def blocks(self):
+        for start in range(0, self.m, self.block):
+            yield self._expand(np.subtract(self._X[start : start + self.block].T, self.shift[:, None]))
+
+    def scatter(self) -> np.ndarray:
+        if self._XtX is None:
+            D = self._X - self.shift
+            self._XtX = D.T @ D
+        return self._XtX
+
+
 class _StatisticsFrame:
     """What the engine's M-step reads from a Design, for running-average statistics instead of data."""
 
     def __init__(self, stats, shift):
         self.n = shift.shape[0]
         self.shift = shift
-        self.iu = np.triu_indices(self.n)
+        self.iu = _engine._triu(self.n)[:2]  # cached: np.triu_indices costs more than this whole M-step
         self._stats = stats
 
     def scatter(self) -> np.ndarray:

@@ -48,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._engine import blas_threads_limited
 from .core import as_data, e_step, m_step
 from .params import GMMParams
 
@@ -394,14 +395,17 @@ def fit_lbfgs(X, params, tol: float = 1e-10, max_iter: int = 1000):
 
     params = _as_params(params)
     X = as_data(X, params.n)
-    result = minimize(
-        negative_log_likelihood_and_gradient,
-        to_unconstrained(params),
-        args=(X, params.k),
-        jac=True,
-        method="L-BFGS-B",
-        options={"ftol": tol, "gtol": tol, "maxiter": max_iter, "maxfun": 2 * max_iter},
-    )
+    # L-BFGS-B calls scipy's BLAS between our numpy calls; with several BLAS threads each switch
+    # between the two libraries costs milliseconds, so the whole optimisation runs on one thread.
+    with blas_threads_limited(X.size * params.k * n_unconstrained(params.k, params.n)):
+        result = minimize(
+            negative_log_likelihood_and_gradient,
+            to_unconstrained(params),
+            args=(X, params.k),
+            jac=True,
+            method="L-BFGS-B",
+            options={"ftol": tol, "gtol": tol, "maxiter": max_iter, "maxfun": 2 * max_iter},
+        )
     return from_unconstrained(result.x, params.k, params.n), result
 
 
