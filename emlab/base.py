@@ -635,7 +635,9 @@ class BaseMixture:
         the number t of updates so far, ``lower_bound_`` the per-sample objective of
         this batch under Theta_(t-1) (measured before the batch was used, so it is
         an honest held-out score), ``lower_bounds_`` those values for every batch,
-        and ``converged_`` is False (online EM has no stopping rule).
+        and ``converged_`` is False (online EM has no stopping rule). ``n_init``,
+        ``max_iter``, ``tol`` and ``accelerate`` do not apply; ``history_`` is
+        only recorded by :meth:`fit`.
 
         Parameters
         ----------

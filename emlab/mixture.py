@@ -140,7 +140,9 @@ class GaussianMixture(BaseMixture):
         Per-sample mean log-likelihood l(Theta^(n_iter_ - 1)) / m computed in the
         last E-step of the best run (scikit-learn's value).
     lower_bounds_ : list of float
-        ``lower_bound`` of every iteration of the best run.
+        ``lower_bound`` of every iteration of the best run. With
+        ``accelerate='squarem'``, of every kept point (never decreasing); after
+        :meth:`partial_fit`, of every batch before its update.
     n_features_in_ : int
         Number of features seen during fit.
     history_ : dict of ndarray

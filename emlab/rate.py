@@ -8,7 +8,8 @@ log-likelihood, and M(Theta) the EM map (one E-step and one M-step).
   Theta^(t+1) - Theta* ~ J (Theta^(t) - Theta*), with J the Jacobian of M at Theta*.
   Its largest eigenvalue lambda is the rate. :func:`linear_rate` estimates it from a
   run, :func:`em_jacobian` computes J by finite differences and
-  :func:`largest_eigenvalue` reads lambda off it.
+  :func:`largest_eigenvalue` reads lambda off it. :func:`aitken_limit` extrapolates
+  the log-likelihood to its limit (a better stopping rule than a small change).
 - **Missing information** (Dempster, Laird & Rubin 1977, section 3.2; Louis 1982):
   J = I_c^{-1} I_m, with I_c the complete-data information and I_m = I_c - I_o
   the missing information (:func:`complete_information`, :func:`missing_information`,
@@ -54,6 +55,7 @@ from .params import GMMParams
 
 __all__ = [
     "SquaremInfo",
+    "aitken_limit",
     "SufficientStatistics",
     "complete_data_gradient",
     "complete_data_scores",
@@ -197,6 +199,34 @@ def linear_rate(history, using: str = "params", window: int = 10, floor: float |
             "(smaller tol) from a start further from the fixed point."
         )
     return float(np.median(good[-window:]))
+
+
+def aitken_limit(history) -> np.ndarray:
+    """Aitken's estimate of l* = lim l(Theta^(t)) after each iteration, from three successive values.
+
+    With c_t = Delta l_t / Delta l_(t-1) (-> lambda^2), the tail of a linear sequence is a geometric
+    series: l* ~ l(Theta^(t)) + Delta l_t c_t / (1 - c_t) (Bohning et al. 1994; McLachlan & Krishnan 2008,
+    section 4.8). ``l*_t - l(Theta^(t)) < tol`` is a stopping rule that, unlike ``Delta l_t < tol``,
+    does not stop a slow run far from its limit.
+
+    Parameters
+    ----------
+    history : EMHistory or array-like
+        A run's history (its ``trace``) or the values l(Theta^(0..T)).
+
+    Returns
+    -------
+    ndarray of shape (T - 1,)
+        The estimate after iterations 2..T; NaN where c_t is not in [0, 1) (no linear tail yet).
+    """
+    trace = history.trace if isinstance(history, dict) else np.asarray(history, dtype=float)
+    d = np.diff(trace)
+    out = np.full(max(d.size - 1, 0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = d[1:] / d[:-1]
+        ok = (d[:-1] > 0) & (c >= 0) & (c < 1)
+    out[ok] = trace[2:][ok] + d[1:][ok] * c[ok] / (1.0 - c[ok])
+    return out
 
 
 # -- the unconstrained parametrisation -------------------------------------------------------------

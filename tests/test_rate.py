@@ -132,6 +132,22 @@ def test_run_rate_matches_jacobian_and_missing_information(overlapping_1d, fixed
     assert np.all(np.abs(eig.imag) < 1e-6) and np.all(eig.real > -1e-6) and np.all(eig.real < 1)
 
 
+def test_aitken_limit_sees_where_a_slow_run_is_heading(overlapping_1d, fixed_point_1d):
+    run = GaussianMixture(2, reg_covar=0.0, tol=0.0, max_iter=60, **START_1D)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trace = run.fit(overlapping_1d).history_.trace
+    l_star = log_likelihood(overlapping_1d, fixed_point_1d)
+    limits = rate.aitken_limit(trace)
+    assert limits.shape == (trace.size - 2,)
+    # After 60 slow iterations l is still visibly short of l*; Aitken's estimate is far closer.
+    assert l_star - trace[-1] > 1e-3
+    assert abs(limits[-1] - l_star) < 0.05 * (l_star - trace[-1])
+    # A geometric sequence is extrapolated exactly.
+    geometric = -(0.8 ** np.arange(10))
+    np.testing.assert_allclose(rate.aitken_limit(geometric), 0.0, atol=1e-12)
+
+
 def test_well_separated_components_converge_fast():
     rng = np.random.default_rng(2)
     X = np.r_[rng.normal(0.0, 1.0, 300), rng.normal(8.0, 1.0, 200)][:, None]
