@@ -671,9 +671,16 @@ class BaseMixture:
                 data = self._prepare_batch(X, frame)
                 with self._em_context(data):
                     state = self._initialize(X, data, check_random_state(self.random_state), inits)
-            online = {"frame": frame, "stats": self._expected_statistics(state, frame), "t": 0}
+            settings = self._online_settings()
+            online = {"frame": frame, "stats": self._expected_statistics(state, frame), "t": 0, "settings": settings}
             self.lower_bounds_ = []
         else:
+            if online["settings"] != self._online_settings():
+                raise ValueError(
+                    f"The model's shape changed during the stream (was {online['settings']}, now "
+                    f"{self._online_settings()}); the running statistics no longer fit it. Call fit, or start a "
+                    "new estimator for a new stream."
+                )
             data = self._prepare_batch(X, online["frame"])
             state = self._fitted_state(data)
         t = online["t"] + 1
@@ -701,6 +708,10 @@ class BaseMixture:
     def _unpack(self, theta, data):
         """The ``state`` of a vector made by :meth:`_pack` (ValueError if it is not a valid state)."""
         raise NotImplementedError
+
+    def _online_settings(self) -> dict:
+        """The parameters that fix the layout of the running statistics (they must not change mid-stream)."""
+        return {name: getattr(self, name) for name in ("n_components", "covariance_type") if hasattr(self, name)}
 
     def _online_frame(self, X):
         """Fixed coordinates in which a stream's statistics are summed (default: none)."""

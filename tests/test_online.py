@@ -122,6 +122,9 @@ def test_partial_fit_bad_input_names_the_fix():
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf \(first at row 3, column 1\).*Remove or impute"):
         gm.partial_fit(bad)
+    gm.set_params(covariance_type="diag")
+    with pytest.raises(ValueError, match=r"shape changed during the stream.*Call fit"):
+        gm.partial_fit(draw(10, np.random.default_rng(2)))
     with pytest.raises(ValueError, match=r"Unknown accelerate 'fast'"):
         GaussianMixture(2, accelerate="fast").partial_fit(draw(10, np.random.default_rng(0)))
 
