@@ -40,6 +40,19 @@ Every theta~ in R^p is a valid mixture, and the count p = (K-1) + K n + K n(n+1)
 is the number of free parameters. The precision's factor (rather than the
 covariance's) makes ln N(x; mu, Sigma) = -n/2 ln 2 pi + sum_a ln L_aa - 1/2 ||L^T (x - mu)||^2
 free of matrix inverses, and so is its gradient.
+
+References
+----------
+- Dempster, Laird & Rubin (1977). Maximum likelihood from incomplete data via the EM
+  algorithm. JRSS B 39(1), 1-38 (section 3: the rate is the largest fraction of missing information).
+- Louis (1982). Finding the observed information matrix when using the EM algorithm.
+  JRSS B 44(2), 226-233.
+- Varadhan & Roland (2008). Simple and globally convergent methods for accelerating the
+  convergence of any EM algorithm. Scand. J. Statist. 35(2), 335-353; and the SQUAREM R package
+  (Varadhan, github.com/cran/SQUAREM, ``squarem1`` in R/squarem.R), whose step-length bounds
+  and their adaptation are followed here.
+- Cappe & Moulines (2009). On-line expectation-maximization algorithm for latent data
+  models. JRSS B 71(3), 593-613.
 """
 
 from __future__ import annotations
