@@ -504,7 +504,9 @@ class BaseMixture:
 
         - keeps theta' only if l(theta') >= l(theta_1) (the E-step at theta' computes
           l(theta') anyway), and continues with the stabilising step M(theta');
-        - otherwise falls back to the plain EM iterate theta_2.
+        - otherwise (or when the M-step at theta' fails, e.g. a jump towards a
+          collapsing component, where l is unbounded) falls back to the plain EM
+          iterate theta_2.
 
         So the kept log-likelihoods never decrease. Every E-step pass counts as one
         EM-map evaluation in ``n_iter``, including one spent on a rejected
@@ -555,7 +557,13 @@ class BaseMixture:
                 with np.errstate(all="ignore"):
                     log_lik, stats = self._e_step(data, x)
                     objective = log_lik + self._log_prior(x)
-                if not (np.isfinite(objective) and objective >= kept[1]):
+                mapped = None
+                if np.isfinite(objective) and objective >= kept[1]:
+                    try:  # l is unbounded near a collapsed component: a jump there may not survive its M-step
+                        mapped = self._m_step(data, stats)
+                    except ValueError:
+                        mapped = None
+                if mapped is None:
                     if alpha == step_max:
                         step_max = max(1.0, step_max / mstep)
                     x, phase = last_map, 0  # the plain EM iterate theta_2
@@ -563,10 +571,11 @@ class BaseMixture:
             else:
                 log_lik, stats = self._e_step(data, x)
                 objective = log_lik + self._log_prior(x)
+                mapped = self._m_step(data, stats)
             kept = keep(x, objective, log_lik, stats, len(lower_bounds))
             prev_lower_bound, lower_bound = lower_bound, objective / m
             lower_bounds.append(lower_bound)
-            last_map = self._m_step(data, stats)
+            last_map = mapped
             change = lower_bound - prev_lower_bound
             self._print_verbose_msg_iter_end(n_eval, change)
             if phase != 2 and abs(change) < self.tol:  # the plain-EM rule, on a plain EM step
