@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from emlab import GaussianMixture, GMMParams, log_likelihood, rate
+from emlab import GaussianMixture, GMMParams, log_likelihood, rate, run_em
 
 START_1D = {
     "weights_init": [0.5, 0.5],
@@ -119,6 +119,10 @@ def test_run_rate_matches_jacobian_and_missing_information(overlapping_1d, fixed
         history = run.fit(X).history_
     assert rate.linear_rate(history) == pytest.approx(lam, abs=1e-4)
     assert rate.linear_rate(history, using="log_likelihood") == pytest.approx(lam, abs=1e-4)
+    # The same from the functional loop's history.
+    start = GMMParams(phi=[0.5, 0.5], mu=[-1.0, 3.0], Sigma=[1.0, 1.0])
+    _, loop_history = run_em(X, start, max_iter=200, tol=0.0, record_params=True)
+    assert rate.linear_rate(loop_history) == pytest.approx(lam, abs=1e-4)
     # Dempster, Laird & Rubin: J = I_c^{-1} I_m, and Louis: I_o = I_c - I_m.
     I_c = rate.complete_information(X, fixed_point_1d)
     I_m = rate.missing_information(X, fixed_point_1d)
