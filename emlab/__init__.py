@@ -41,6 +41,7 @@ _LAZY_SUBMODULES = (
     "mixture",
     "params",
     "plots",
+    "rate",
     "style",
 )
 
