@@ -757,7 +757,9 @@ class BaseMixture:
         """E-step: l(Theta) and the responsibilities W = p(z | x; Theta), shape (m, k), via log-sum-exp."""
         L = self._log_joint(data, state)
         mx = L.max(axis=1, keepdims=True)
-        mx[~np.isfinite(mx)] = 0.0  # only an all--inf row; it then gives l = -inf, not NaN
+        impossible = ~np.isfinite(mx[:, 0])
+        if impossible.any():  # no component can produce this point: its posterior is 0/0
+            raise ValueError(self._impossible_point_message(int(np.flatnonzero(impossible)[0])))
         W = np.exp(L - mx)
         s = W.sum(axis=1, keepdims=True)
         W /= s
@@ -828,6 +830,23 @@ class BaseMixture:
         data = self._prepare(X, fitted=True)
         return self._log_joint(data, self._fitted_state(data))
 
+    def _posterior_log(self, X, method):
+        """ln w_j^(i) up to a per-row constant; a point no component can produce has no posterior."""
+        L = self._weighted_log_prob(X, method)
+        mx = L.max(axis=1, keepdims=True)
+        impossible = ~np.isfinite(mx[:, 0])
+        if impossible.any():
+            raise ValueError(self._impossible_point_message(int(np.flatnonzero(impossible)[0])))
+        L -= mx
+        return L
+
+    def _impossible_point_message(self, i: int) -> str:
+        """The error for a point that has probability 0 under every component (a model may say why)."""
+        return (
+            f"Point {i} has probability 0 under every component of this {type(self).__name__}, so its "
+            "responsibilities are undefined. Its score_samples value is -inf."
+        )
+
     def score_samples(self, X):
         """ln p(x^(i); Theta) for every sample of X.
 
@@ -865,8 +884,13 @@ class BaseMixture:
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+
+        Raises
+        ------
+        ValueError
+            For a point that has probability 0 under every component.
         """
-        return self._weighted_log_prob(X, "predict").argmax(axis=1)
+        return self._posterior_log(X, "predict").argmax(axis=1)
 
     def predict_proba(self, X):
         """Responsibilities w_j^(i) = p(z^(i) = j | x^(i); Theta), computed with log-sum-exp.
@@ -879,9 +903,13 @@ class BaseMixture:
         -------
         W : ndarray of shape (n_samples, n_components)
             Each row sums to 1.
+
+        Raises
+        ------
+        ValueError
+            For a point that has probability 0 under every component.
         """
-        L = self._weighted_log_prob(X, "predict_proba")
-        L -= L.max(axis=1, keepdims=True)
+        L = self._posterior_log(X, "predict_proba")
         np.exp(L, out=L)
         L /= L.sum(axis=1, keepdims=True)
         return L
@@ -926,4 +954,5 @@ def _logsumexp_rows(L):
     """ln sum_j exp(L_ij) for every row, with the largest term factored out (a row of -inf gives -inf)."""
     mx = L.max(axis=1)
     safe = np.where(np.isfinite(mx), mx, 0.0)
-    return safe + np.log(np.exp(L - safe[:, None]).sum(axis=1))
+    with np.errstate(divide="ignore"):  # ln 0 = -inf is the right answer for a point no component can produce
+        return safe + np.log(np.exp(L - safe[:, None]).sum(axis=1))
