@@ -43,6 +43,7 @@ _LAZY_SUBMODULES = (
     "mixture",
     "params",
     "plots",
+    "rate",
     "style",
 )
 

@@ -17,7 +17,6 @@ from .base import BaseMixture
 
 __all__ = ["BernoulliMixture"]
 
-_RAISES = "\n\n        Raises\n        ------\n        ValueError\n            For a point of probability 0.\n"
 
 
 class _State(NamedTuple):
@@ -207,27 +206,8 @@ class BernoulliMixture(BaseMixture):
         L = core._log_joint_fm(data, state.logs).T
         return float(core._logsumexp_rows(L).sum()), L.argmax(axis=1)
 
-    def _posterior_log(self, X, method):
-        L = self._weighted_log_prob(X, method)
-        mx = L.max(axis=1)
-        if not np.all(np.isfinite(mx)):
-            raise core._impossible_point(int(np.flatnonzero(~np.isfinite(mx))[0]), f"this model (alpha={self.alpha})")
-        return L - mx[:, None]
-
-    def predict(self, X):
-        return self._posterior_log(X, "predict").argmax(axis=1)
-
-    def predict_proba(self, X):
-        W = np.exp(self._posterior_log(X, "predict_proba"))
-        return W / W.sum(axis=1, keepdims=True)
-
-    def score_samples(self, X):
-        with np.errstate(divide="ignore"):  # ln 0 = -inf is the right answer for such a point
-            return super().score_samples(X)
-
-    predict.__doc__ = BaseMixture.predict.__doc__.rstrip() + _RAISES
-    predict_proba.__doc__ = BaseMixture.predict_proba.__doc__.rstrip() + _RAISES
-    score_samples.__doc__ = BaseMixture.score_samples.__doc__
+    def _impossible_point_message(self, i: int) -> str:
+        return str(core._impossible_point(i, f"this model (alpha={self.alpha})"))
 
     def sample(self, n_samples=1):
         """Draw binary samples from the fitted mixture (uses ``random_state``).
