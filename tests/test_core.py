@@ -24,46 +24,6 @@ def rng():
     return np.random.default_rng(12345)
 
 
-# ---------------------------------------------------------------- GMMParams
-
-
-def test_params_accept_1d_shorthand():
-    p = GMMParams(phi=[0.3, 0.7], mu=[1.0, 10.0], Sigma=[1.0, 2.0])
-    assert p.mu.shape == (2, 1) and p.Sigma.shape == (2, 1, 1)
-    assert (p.k, p.n) == (2, 1)
-    np.testing.assert_allclose(p.chol[:, 0, 0] ** 2, [1.0, 2.0])
-
-
-def test_params_are_read_only():
-    p = GMMParams(phi=[1.0], mu=[[0.0, 0.0]], Sigma=[np.eye(2)])
-    with pytest.raises(ValueError):
-        p.mu[0, 0] = 1.0
-
-
-@pytest.mark.parametrize(
-    "kwargs, words",
-    [
-        ({"phi": [0.5, 0.6], "mu": [0.0, 1.0], "Sigma": [1.0, 1.0]}, "sum to 1"),
-        ({"phi": [0.5, 0.4], "mu": [0.0, 1.0], "Sigma": [1.0, 1.0]}, "sum to 1"),  # two-sided check
-        ({"phi": [1.5, -0.5], "mu": [0.0, 1.0], "Sigma": [1.0, 1.0]}, "non-negative"),
-        ({"phi": [0.5, 0.5], "mu": [0.0, 1.0, 2.0], "Sigma": [1.0, 1.0]}, "mu must have shape"),
-        ({"phi": [0.5, 0.5], "mu": [[0.0, 0.0], [1.0, 1.0]], "Sigma": [np.eye(3)] * 2}, "Sigma must have shape"),
-        ({"phi": [1.0], "mu": [[0.0, 0.0]], "Sigma": [[[1.0, 0.5], [0.0, 1.0]]]}, "not symmetric"),
-        ({"phi": [1.0], "mu": [[0.0, 0.0]], "Sigma": [[[1.0, 2.0], [2.0, 1.0]]]}, "not positive definite"),
-        ({"phi": [1.0], "mu": [[np.nan, 0.0]], "Sigma": [np.eye(2)]}, "NaN or inf"),
-        ({"phi": [], "mu": [], "Sigma": []}, "non-empty"),
-    ],
-)
-def test_params_validation_names_the_failed_condition(kwargs, words):
-    with pytest.raises(ValueError, match=words):
-        GMMParams(**kwargs)
-
-
-def test_singular_sigma_message_says_what_a_covariance_must_be():
-    with pytest.raises(ValueError, match="eigenvalues"):
-        GMMParams(phi=[1.0], mu=[[0.0, 0.0]], Sigma=[np.zeros((2, 2))])
-
-
 # ---------------------------------------------------------------- densities
 
 
