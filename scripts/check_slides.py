@@ -28,8 +28,10 @@ the JupyterLab server for RISE: every such request is blocked) and ``console-err
 
 The report (``artifacts/slide_report.json`` by default) lists each offender with its notebook, form, step,
 the notebook cell that opens the slide, the cells that cause it, the overflow in px and the reason, plus the
-number of slides and steps of every deck. ``tests/test_browser.py`` runs the same walk and fails on any
-offender that is not in ``tests/slide_budget.json`` (the list of known offenders, which may only shrink).
+number of slides and steps of every deck, and for every figure how large it is drawn (screen px per image
+px: a figure's text size on screen is its size in the PNG times this). ``tests/test_browser.py`` runs the
+same walk and fails on any offender that is not in ``tests/slide_budget.json`` (the list of known offenders,
+which may only shrink).
 """
 
 from __future__ import annotations
@@ -182,7 +184,10 @@ MEASURE_JS = r"""
     if (getComputedStyle(el).display !== 'none' && r.width > 0 && r.height > 0)
       add(el, 'notes-visible', 0, 'speaker notes shown on the slide: ' + el.innerText.slice(0, 60));
   }
-  return {problems, firstCell, scale};
+  // How large each figure is drawn: screen px per image px (figure text in px = its size in the PNG x this).
+  const images = [...root.querySelectorAll('img')].filter(shown).filter((img) => img.naturalWidth > 0)
+    .map((img) => ({cell: cellKey(img), scale: img.getBoundingClientRect().width / img.naturalWidth}));
+  return {problems, firstCell, scale, images};
 }
 """
 
@@ -264,6 +269,8 @@ class DeckResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     offenders: list[Offender] = field(default_factory=list)
+    #: (slide number, cell index, screen px per image px) of every figure shown, smallest scale per cell.
+    figures: list[tuple[int, int | None, float]] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
     contact_sheet: str | None = None
 
@@ -330,6 +337,14 @@ def _walk(page, notebook: Path, result: DeckResult, shots: Path | None, check_te
             page.screenshot(path=str(path), type="jpeg", quality=70)
             result.screenshots.append(str(path))
         slide_cell, slide_cell_id = _resolve(measured["firstCell"], ids, index_to_id)
+        for image in measured["images"]:
+            index, _ = _resolve(image["cell"], ids, index_to_id)
+            entry = (slide_numbers[(h, v)], index, round(image["scale"], 3))
+            same = [f for f in result.figures if f[:2] == entry[:2]]
+            if not same:
+                result.figures.append(entry)
+            elif entry[2] < same[0][2]:
+                result.figures[result.figures.index(same[0])] = entry
         grouped: dict[tuple[str, str], Offender] = {}
         for problem in measured["problems"]:
             index, _ = _resolve(problem["cell"], ids, index_to_id)
@@ -695,6 +710,7 @@ def report_dict(results: list[DeckResult], seconds: float) -> dict:
                 "seconds": r.seconds,
                 "notes": r.notes,
                 "contact_sheet": r.contact_sheet,
+                "figures": [{"slide": f[0], "cell": f[1], "screen_px_per_image_px": f[2]} for f in r.figures],
                 "offenders": [asdict(o) for o in r.offenders],
             }
             for r in results
