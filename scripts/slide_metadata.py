@@ -8,9 +8,11 @@ Usage (from the repository root)::
 
 For each notebook it sets
 
-- ``metadata.rise`` to :data:`RISE_METADATA`: the 1280x720 canvas of the HTML decks (scaled to the screen,
-  so a slide that fits at 1280x720 fits everywhere), reveal.js's "white" theme (bundled fonts; RISE's
-  default "simple" theme fetches Google Fonts), no transition, slide numbers, no scrolling. The font sizes
+- ``metadata.rise`` to :data:`RISE_METADATA`: the 1280x720 canvas of the HTML decks (scaled up on larger
+  screens, so a slide that fits at 1280x720 fits there too; on a narrower screen RISE narrows the canvas to
+  the screen's width and scales it down, so 1024x768 needs its own check), reveal.js's "white" theme
+  (bundled fonts; RISE's default "simple" theme fetches Google Fonts), no transition, slide numbers, no
+  scrolling. The font sizes
   themselves are in ``notebooks/rise.css``, which RISE loads next to the notebooks;
 - ``metadata.jupyter.source_hidden`` on cells tagged ``hide-input``/``remove-input`` (the tags
   ``scripts/build_slides.py`` honours), so RISE shows those cells' outputs only, as the decks do. In
