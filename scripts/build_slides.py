@@ -15,7 +15,8 @@ in JupyterLab:
 - a 1280x720 canvas (16:9 projector pixels, scaled as a whole on other screens), body text 24 px, code and
   text outputs 20 px; long code and output lines wrap at spaces (a number is never split); figures are
   scaled to the slide; no input/output prompts;
-- MathJax 2 with automatic line-breaking off (it split inline formulas in list items);
+- MathJax 2 with automatic line-breaking off (it split inline formulas in list items); a displayed formula
+  wider than the slide is scaled down to fit, to no less than :data:`MIN_MATH_SCALE` of its size;
 - cells of type ``notes`` become reveal.js speaker notes: press **S** for the speaker view;
 - cell tags (:data:`REMOVE_CELL_TAGS`, :data:`REMOVE_INPUT_TAGS`, :data:`REMOVE_OUTPUT_TAGS`) drop a cell,
   its code or its outputs from the decks only, so a check cell can show just its one-line confirmation;
@@ -47,6 +48,9 @@ TEMPLATE_NAME = "emlab_reveal"
 
 #: The deck canvas in CSS pixels (reveal.js scales it to the screen): 16:9 at projector resolution.
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
+
+#: A displayed formula wider than the slide is scaled down to fit, but not below this fraction of its size.
+MIN_MATH_SCALE = 0.75
 
 #: Cell tags honoured by the decks (the notebook itself is unchanged). ``remove-cell`` is Jupyter Book's name.
 REMOVE_CELL_TAGS = ("remove-cell", "slides-skip")
@@ -342,7 +346,12 @@ def build_decks(
             )
         resources = {
             "metadata": {"name": nb.stem},
-            "emlab_slides": {"offline": offline, "width": SLIDE_WIDTH, "height": SLIDE_HEIGHT},
+            "emlab_slides": {
+                "offline": offline,
+                "width": SLIDE_WIDTH,
+                "height": SLIDE_HEIGHT,
+                "min_math_scale": MIN_MATH_SCALE,
+            },
         }
         body, _ = exporter.from_notebook_node(node, resources=resources)
         deck = output_dir / f"{nb.stem}.slides.html"
