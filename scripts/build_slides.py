@@ -4,17 +4,30 @@ Usage (from the repository root)::
 
     python scripts/build_slides.py                 # decks for notebooks/*.ipynb into slides/
     python scripts/build_slides.py --offline       # ... plus a local copy of reveal.js & co next to them
+    python scripts/build_slides.py --no-input      # outputs only (figures, printed checks), no code
     python scripts/build_slides.py notebooks/02_jensen.ipynb --output-dir /tmp/decks
 
-The decks come from nbconvert's slides exporter and follow each cell's ``slideshow.slide_type``
-metadata (slide / subslide / fragment / - / skip / notes), so they show the same slides as presenting live
-with RISE in JupyterLab.
+The decks come from nbconvert's slides exporter with the course template
+(``scripts/slides_template/emlab_reveal``) and follow each cell's ``slideshow.slide_type`` metadata
+(slide / subslide / fragment / - / skip / notes), so they show the same slides as presenting live with RISE
+in JupyterLab:
 
-By default a deck loads reveal.js, require.js, jQuery and MathJax from public CDNs, so it needs a network
-connection when it is opened. ``--offline`` is for classrooms without one: it fetches those libraries from
-the npm registry at build time (``npm pack``, into a temporary folder), unpacks them into
-``<output-dir>/_static/`` and points the decks at that copy with relative URLs. Copy the whole output folder
-to the presenting machine. The libraries are never committed: ``slides/`` is git-ignored.
+- a 1280x720 canvas (16:9 projector pixels, scaled as a whole on other screens), body text 24 px, code and
+  text outputs 20 px; long code and output lines wrap at spaces (a number is never split); figures are
+  scaled to the slide; no input/output prompts;
+- MathJax 2 with automatic line-breaking off (it split inline formulas in list items); a displayed formula
+  wider than the slide is scaled down to fit, to no less than :data:`MIN_MATH_SCALE` of its size;
+- cells of type ``notes`` become reveal.js speaker notes: press **S** for the speaker view;
+- cell tags (:data:`REMOVE_CELL_TAGS`, :data:`REMOVE_INPUT_TAGS`, :data:`REMOVE_OUTPUT_TAGS`) drop a cell,
+  its code or its outputs from the decks only, so a check cell can show just its one-line confirmation;
+- widget outputs show their static fallback figure (a deck has no kernel to drive a widget).
+
+By default a deck loads reveal.js, require.js, jQuery, MathJax (and, in nbconvert's template, mermaid) from
+public CDNs, so it needs a network connection when it is opened. ``--offline`` is for classrooms without
+one: it fetches those libraries from the npm registry at build time (``npm pack``, into a temporary folder),
+unpacks them into ``<output-dir>/_static/`` and points the decks at that copy with relative URLs; the theme
+uses reveal.js's bundled fonts (no Google Fonts) and nothing is requested outside the output folder. Copy the
+whole output folder to the presenting machine. The libraries are never committed: ``slides/`` is git-ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +41,41 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: nbconvert template folder of the course decks (a child of ``scripts/slides_template``).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "slides_template"
+TEMPLATE_NAME = "emlab_reveal"
+
+#: The deck canvas in CSS pixels (reveal.js scales it to the screen): 16:9 at projector resolution.
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
+
+#: A displayed formula wider than the slide is scaled down to fit, but not below this fraction of its size.
+MIN_MATH_SCALE = 0.75
+
+#: Cell tags honoured by the decks (the notebook itself is unchanged). ``remove-cell`` is Jupyter Book's name.
+REMOVE_CELL_TAGS = ("remove-cell", "slides-skip")
+#: The code is dropped, the outputs stay: for check cells whose one-line confirmation is the point.
+REMOVE_INPUT_TAGS = ("hide-input", "remove-input")
+REMOVE_OUTPUT_TAGS = ("hide-output", "remove-output")
+
+#: The slide types that open a new (sub)slide, by strength.
+_SLIDE_RANK = {"slide": 2, "subslide": 1}
+
+#: nbconvert's HTML output priority without the widget view: decks show a widget's static fallback.
+DISPLAY_PRIORITY = [
+    "application/javascript",
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "text/vnd.mermaid",
+    "text/latex",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+]
+
+#: reveal.js from a CDN for online decks: the same version as the offline copy.
+ONLINE_REVEAL_URL = "https://unpkg.com/reveal.js@4.6.1"
 
 #: Name of the folder, next to the decks, that holds the offline copies of the JavaScript libraries.
 STATIC_DIR = "_static"
@@ -170,17 +218,74 @@ def exporter_config(offline: bool = False, no_input: bool = False):
     from traitlets.config import Config
 
     config = Config()
-    # Figures are projected large; let a tall slide scroll rather than be cut off.
-    config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
+    config.SlidesExporter.template_name = TEMPLATE_NAME
+    # "white" loads reveal.js's bundled Source Sans Pro; nbconvert's default "simple" imports Google Fonts.
+    config.SlidesExporter.reveal_theme = "white"
+    config.SlidesExporter.reveal_transition = "slide"
+    # A slide that does not fit must show (and be fixed), not hide behind a scroll bar.
+    config.SlidesExporter.reveal_scroll = False
     config.SlidesExporter.reveal_number = "c/t"
+    config.SlidesExporter.reveal_url_prefix = ONLINE_REVEAL_URL
     if offline:
         for trait, url in OFFLINE_URLS.items():
             setattr(config.SlidesExporter, trait, url)
+    # Prompts cost 110 px of every code line on a slide.
+    config.TemplateExporter.exclude_input_prompt = True
+    config.TemplateExporter.exclude_output_prompt = True
     if no_input:
         config.TemplateExporter.exclude_input = True
-        config.TemplateExporter.exclude_input_prompt = True
-        config.TemplateExporter.exclude_output_prompt = True
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    config.NbConvertBase.display_data_priority = list(DISPLAY_PRIORITY)
     return config
+
+
+def deck_notebook(nb):
+    """Return a copy of ``nb`` as the decks show it: cells tagged for removal gone, no widget state.
+
+    A removed cell that opens a slide or subslide hands that to the next cell that is shown (unless that one
+    opens a slide itself), so removing a cell never merges two slides. Widget state is dropped because the
+    decks show widgets' static fallback.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    nbformat.NotebookNode
+    """
+    import copy
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    pending = 0  # the strongest slide start carried over from removed cells: 2 slide, 1 subslide, 0 none
+    for cell in nb.cells:
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if set(cell.metadata.get("tags", [])) & set(REMOVE_CELL_TAGS):
+            pending = max(pending, _SLIDE_RANK.get(slide_type, 0))
+            continue
+        if pending and slide_type not in ("skip", "notes"):
+            if _SLIDE_RANK.get(slide_type, 0) < pending:
+                cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide" if pending == 2 else "subslide"
+            pending = 0
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def uses_mermaid(nb) -> bool:
+    """Whether a notebook draws mermaid diagrams (a markdown ```mermaid block or a text/vnd.mermaid output)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "```mermaid" in cell.source:
+            return True
+        for output in cell.get("outputs", []):
+            if "text/vnd.mermaid" in output.get("data", {}):
+                return True
+    return False
 
 
 def build_decks(
@@ -233,7 +338,22 @@ def build_decks(
     exporter = SlidesExporter(config=exporter_config(offline=offline, no_input=no_input))
     decks = []
     for nb in notebooks:
-        body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
+        node = deck_notebook(nbformat.read(nb, as_version=4))
+        if offline and uses_mermaid(node):
+            raise ValueError(
+                f"{nb} draws mermaid diagrams, which need mermaid.js from a CDN: build it without --offline, "
+                "or replace the diagram by an image."
+            )
+        resources = {
+            "metadata": {"name": nb.stem},
+            "emlab_slides": {
+                "offline": offline,
+                "width": SLIDE_WIDTH,
+                "height": SLIDE_HEIGHT,
+                "min_math_scale": MIN_MATH_SCALE,
+            },
+        }
+        body, _ = exporter.from_notebook_node(node, resources=resources)
         deck = output_dir / f"{nb.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)

@@ -167,3 +167,154 @@ def test_builds_a_deck_for_the_start_notebook(tmp_path):
     assert slides > 1, "00_start.ipynb has no slide metadata: a deck of it would be one endless slide"
     assert html.count("<section>") >= 2 * slides
     assert "The EM algorithm, derived and checked in code" in html
+
+
+def tagged(cell, *tags):
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_cell_tags_shape_the_decks(tmp_path):
+    """remove-cell drops a cell (handing its slide start on), hide-input keeps only the outputs, remove-output
+    only the code; the notebook itself is not changed."""
+    check = nbformat.v4.new_code_cell("assert abs(total - 1) < 1e-12\nprint('check passed: the weights sum to 1')")
+    check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="check passed: the weights sum to 1\n")]
+    setup = nbformat.v4.new_code_cell("import numpy as np  # setup")
+    quiet = nbformat.v4.new_code_cell("fig = draw()")
+    quiet.outputs = [nbformat.v4.new_output("stream", name="stdout", text="noisy output\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        slide(nbformat.v4.new_markdown_cell("# Title"), "slide"),
+        slide(tagged(setup, "remove-cell"), "slide"),
+        slide(nbformat.v4.new_markdown_cell("## After the setup"), "-"),
+        slide(tagged(check, "hide-input"), "-"),
+        slide(tagged(quiet, "remove-output"), "fragment"),
+    ]
+    path = tmp_path / "03_tags.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+
+    (deck,) = build_slides.build_decks([path], tmp_path / "out")
+    html = deck.read_text(encoding="utf-8")
+    assert "# setup" not in html
+    # The removed cell opened slide 2: "After the setup" opens it now, so there are still two slides.
+    assert html.count("<section>") == 4
+    assert html.index("After the setup") > html.index("</section>")
+    assert "check passed: the weights sum to 1" in html and "assert" not in html
+    assert "draw" in html and "noisy output" not in html
+    assert path.read_bytes() == before
+
+
+def test_deck_notebook_keeps_the_strongest_slide_start():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        slide(nbformat.v4.new_markdown_cell("a"), "slide"),
+        slide(tagged(nbformat.v4.new_code_cell("x = 1"), "remove-cell"), "slide"),
+        slide(tagged(nbformat.v4.new_code_cell("y = 2"), "remove-cell"), "subslide"),
+        slide(nbformat.v4.new_code_cell("z = 3"), "skip"),
+        slide(nbformat.v4.new_markdown_cell("b"), "fragment"),
+        slide(nbformat.v4.new_markdown_cell("c"), "subslide"),
+    ]
+    shown = build_slides.deck_notebook(nb)
+    assert [c.source for c in shown.cells] == ["a", "z = 3", "b", "c"]
+    assert [c.metadata["slideshow"]["slide_type"] for c in shown.cells] == ["slide", "skip", "slide", "subslide"]
+    assert nb.cells[4].metadata["slideshow"]["slide_type"] == "fragment", "the input notebook must not change"
+
+
+def test_widget_outputs_show_their_static_fallback(tmp_path):
+    widget = nbformat.v4.new_code_cell("explorer = jensen_widget()", execution_count=1)
+    widget.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                "image/png": PNG,
+                "text/plain": "Jensen explorer",
+            },
+        )
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [slide(nbformat.v4.new_markdown_cell("# Widget"), "slide"), widget]
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2, "version_minor": 0}
+    }
+    path = tmp_path / "02_widget.ipynb"
+    nbformat.write(nb, path)
+    (deck,) = build_slides.build_decks([path], tmp_path / "out")
+    html = deck.read_text(encoding="utf-8")
+    assert f"data:image/png;base64,{PNG}" in html
+    assert "widget-view+json" not in html and "widget-state+json" not in html
+    assert "html-manager" not in html
+
+
+def test_decks_are_projector_sized_and_never_break_formulas(notebook, tmp_path):
+    (deck,) = build_slides.build_decks([notebook], tmp_path)
+    html = deck.read_text(encoding="utf-8")
+    assert "linebreaks: {automatic: false}" in html and "automatic: true" not in html
+    assert f"width: {build_slides.SLIDE_WIDTH}," in html and f"height: {build_slides.SLIDE_HEIGHT}," in html
+    assert "--jp-content-font-size1: 24px" in html and "--jp-code-font-size: 20px" in html
+    assert "/dist/theme/white.css" in html, "the white theme uses reveal.js's bundled fonts, not Google Fonts"
+    assert 'class="jp-InputPrompt' not in html, "prompts cost a slide's width"
+
+
+def test_offline_decks_name_no_cdn(notebook, tmp_path):
+    def fake_fetch(static_dir):
+        return static_dir
+
+    (deck,) = build_slides.build_decks([notebook], tmp_path, offline=True, fetch=fake_fetch)
+    html = deck.read_text(encoding="utf-8")
+    for host in ("unpkg.com", "cdnjs.cloudflare.com", "cdn.jsdelivr.net", "fonts.googleapis.com", "mermaid"):
+        assert host not in html, f"the offline deck still names {host}"
+
+
+def test_offline_refuses_mermaid(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [slide(nbformat.v4.new_markdown_cell("```mermaid\ngraph LR; E-->M\n```"), "slide")]
+    path = tmp_path / "00_mermaid.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="mermaid"):
+        build_slides.build_decks([path], tmp_path / "out", offline=True, fetch=lambda d: d)
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slide_metadata = load_script("slide_metadata")
+
+
+def test_slide_metadata_sets_rise_and_hides_tagged_inputs(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        slide(nbformat.v4.new_markdown_cell("# Title"), "slide"),
+        slide(tagged(nbformat.v4.new_code_cell("assert ok"), "hide-input"), "-"),
+        slide(tagged(nbformat.v4.new_code_cell("import numpy"), "remove-cell"), "-"),
+        slide(tagged(nbformat.v4.new_code_cell("setup()"), "remove-cell"), "slide"),
+        slide(nbformat.v4.new_code_cell("plot()"), "-"),
+    ]
+    path = tmp_path / "01_meta.ipynb"
+    nbformat.write(nb, path)
+    assert slide_metadata.main(["--check", str(path)]) == 1
+    assert slide_metadata.main([str(path)]) == 0
+    out = nbformat.read(path, as_version=4)
+    assert out.metadata["rise"] == slide_metadata.RISE_METADATA
+    assert out.metadata["rise"]["theme"] == "white"
+    assert out.cells[1].metadata["jupyter"]["source_hidden"] is True
+    assert out.cells[2].metadata["slideshow"]["slide_type"] == "skip"
+    assert out.cells[3].metadata["slideshow"]["slide_type"] == "slide", "a slide start is the author's call"
+    assert "opens a slide" in capsys.readouterr().err
+    assert "jupyter" not in out.cells[4].metadata
+    # Idempotent, and byte-stable once applied.
+    written = path.read_bytes()
+    assert slide_metadata.main(["--check", str(path)]) == 0
+    assert slide_metadata.main([str(path)]) == 0
+    assert path.read_bytes() == written
+
+
+def test_rise_stylesheet_ships_next_to_the_notebooks():
+    # jupyterlab-rise loads <notebook folder>/rise.css when presenting.
+    css = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
+    assert "--jp-content-font-size1: 24px" in css and "--jp-code-font-size: 20px" in css

@@ -1,0 +1,859 @@
+"""Walk every step of every slide deck in headless Chromium and list what does not fit a projector.
+
+Usage (from the repository root)::
+
+    python scripts/check_slides.py                    # all notebooks, all three forms, 1280x720
+    python scripts/check_slides.py --viewport 1024x768
+    python scripts/check_slides.py --forms code,no-input notebooks/02_jensen.ipynb
+    python scripts/check_slides.py --update-budget    # shrink tests/slide_budget.json to what still fails
+
+The three forms of a deck are the HTML deck with code (``build_slides.py --offline``), the HTML deck without
+code (``--offline --no-input``) and the notebook presented with RISE in JupyterLab (``/rise/<path>``; this
+starts a JupyterLab server on a copy of ``notebooks/``). Every step (slide, subslide and fragment) is shown in
+turn, measured and saved as a screenshot; every deck also gets a contact sheet (the fully revealed state of
+each slide as a thumbnail, in order) for previewing a lecture.
+
+A step fails (an "offender") when
+
+- ``overflow``: something visible runs past the bottom edge of the slide (px below it, in slide pixels);
+- ``clipped``: something runs past the right (or left) edge, or is cut inside a box that scrolls or hides
+  its overflow (a code line, an output, a table, a formula);
+- ``small-text``: text is smaller than :data:`MIN_BODY_PX` (prose) or :data:`MIN_CODE_PX` (code and text
+  outputs) on screen at 1280x720 (sizes are checked at that viewport only);
+- ``raw-tex``: TeX source or a MathJax error is visible (``$...$``, ``\\frac``...);
+- ``notes-visible``: a speaker note (a ``notes`` cell) is shown on the slide instead of the speaker view;
+
+and a deck fails on ``external-request`` (anything outside the deck folder for the offline HTML decks, outside
+the JupyterLab server for RISE: every such request is blocked) and ``console-error``.
+
+The report (``artifacts/slide_report.json`` by default) lists each offender with its notebook, form, step,
+the notebook cell that opens the slide, the cells that cause it, the overflow in px and the reason, plus the
+number of slides and steps of every deck, and for every figure how large it is drawn (screen px per image
+px: a figure's text size on screen is its size in the PNG times this). ``tests/test_browser.py`` runs the
+same walk and fails on any offender that is not in ``tests/slide_budget.json`` (the list of known offenders,
+which may only shrink).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import build_slides  # noqa: E402  (scripts/ is not a package)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FORMS = ("code", "no-input", "rise")
+VIEWPORTS = {"1280x720": (1280, 720), "1024x768": (1024, 768)}
+#: Smallest text on screen at 1280x720, in px: prose (markdown), and code or text outputs.
+MIN_BODY_PX = 20
+MIN_CODE_PX = 18
+#: Slack for rounding, in px.
+TOLERANCE_PX = 1
+REASONS = ("overflow", "clipped", "small-text", "raw-tex", "notes-visible", "external-request", "console-error")
+#: What the test and the script walk by default: every form at 1280x720 (with screenshots), and the HTML
+#: deck with code again at 1024x768. The HTML decks have a fixed 1280x720 canvas that reveal.js scales as a
+#: whole, so their layout does not depend on the screen; the 1024x768 walk checks that it stays so.
+DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code",)}
+BUDGET = ROOT / "tests" / "slide_budget.json"
+REPORT = ROOT / "artifacts" / "slide_report.json"
+SHOTS = ROOT / "artifacts" / "slides"
+
+# Runs in the page: measure the step on screen. `root` is the innermost present <section>, `box` the slide
+# canvas on screen and `scale` screen px per slide px. Returns the problems per cell (by DOM cell key).
+MEASURE_JS = r"""
+([rootSelector, minBody, minCode, tol, checkText]) => {
+  const root = document.querySelector(rootSelector) ||
+    [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  const canvas = document.querySelector('.reveal .slides');
+  const box = canvas.getBoundingClientRect();
+  const scale = window.Reveal && window.Reveal.getScale ? window.Reveal.getScale()
+    : box.width / (canvas.offsetWidth || box.width);
+  const cellKey = (el) => {
+    const cell = el && el.closest('.jp-Cell');
+    if (!cell) return null;
+    if (cell.dataset.windowedListIndex !== undefined) return 'index:' + cell.dataset.windowedListIndex;
+    if (cell.id && cell.id.startsWith('cell-id=')) return 'id:' + cell.id.slice(8);
+    return null;
+  };
+  const skipSel = 'aside.notes, script, style, .reveal-skip, .MJX_Assistive_MathML, mjx-assistive-mml';
+  const hiddenFragment = (el) => el.closest('.fragment:not(.visible)') !== null;
+  const shown = (el) => {
+    // Screen-reader copies of formulas are clipped to 1 px on purpose.
+    if (hiddenFragment(el) || el.closest(skipSel)) return false;
+    const cs = getComputedStyle(el);
+    if (cs.display === 'none' || cs.visibility === 'hidden') return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const problems = [];
+  const add = (el, reason, px, detail) => problems.push({cell: cellKey(el), reason, px: Math.round(px), detail});
+  const cells = [...root.querySelectorAll('.jp-Cell')].filter((c) => !c.closest('.reveal-skip'));
+  const firstCell = cells.length ? cellKey(cells[0]) : null;
+  const all = [...root.querySelectorAll('*')].filter(shown);
+  const bottom = box.bottom, right = box.right, left = box.left;
+  const worstBottom = new Map(), worstSide = new Map();
+  for (const el of all) {
+    if (el.closest('.jp-Cell') === null && el.querySelector('.jp-Cell')) continue;  // wrappers
+    const r = el.getBoundingClientRect();
+    const key = cellKey(el);
+    if (r.bottom > bottom + tol) {
+      const px = (r.bottom - bottom) / scale;
+      if (!worstBottom.has(key) || worstBottom.get(key).px < px) worstBottom.set(key, {el, px});
+    }
+    const side = Math.max(r.right - right, left - r.left);
+    if (side > tol) {
+      const px = side / scale;
+      if (!worstSide.has(key) || worstSide.get(key).px < px) worstSide.set(key, {el, px, what: 'past the edge'});
+    }
+    const cs = getComputedStyle(el);
+    if (['hidden', 'auto', 'scroll', 'clip'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + tol
+        && el.clientWidth > 0) {
+      const px = el.scrollWidth - el.clientWidth;
+      if (!worstSide.has(key) || worstSide.get(key).px < px)
+        worstSide.set(key, {el, px, what: `cut inside <${el.tagName.toLowerCase()} class="${el.className}">`});
+    }
+    if (['auto', 'scroll'].includes(cs.overflowY) && el.scrollHeight > el.clientHeight + tol && el.clientHeight > 0
+        && !el.classList.contains('reveal') && !el.classList.contains('slides')) {
+      const px = el.scrollHeight - el.clientHeight;
+      if (!worstBottom.has(key) || worstBottom.get(key).px < px) worstBottom.set(key, {el, px, scroll: true});
+    }
+  }
+  for (const [, v] of worstBottom)
+    add(v.el, 'overflow', v.px, v.scroll ? 'scrolls inside its box' : 'below the bottom edge');
+  for (const [, v] of worstSide) add(v.el, 'clipped', v.px, v.what);
+
+  const mathSel = '.MathJax, .MathJax_CHTML, .MathJax_Display, .MathJax_Preview, mjx-container, .MathJax_SVG';
+  const codeSel = 'pre, code, .jp-InputArea-editor, .cm-editor, .jp-RenderedText, .jp-OutputArea-output table, '
+    + '.jp-RenderedHTML table';
+  const tex = new RegExp([
+    String.raw`\$[^$\s][^$]*\$`, String.raw`\$\$`, String.raw`\\\(`, String.raw`\\\[`,
+    String.raw`\\(frac|math[a-z]+|operatorname|sum|prod|int|ln|log|exp|[lg]eq?|neq|approx|[Tt]heta|mu|[Ss]igma)\b`,
+    String.raw`\\(phi|alpha|beta|lambda|pi|ell|left|right|begin|end|cdot|mid|top|quad|text|hat|bar|tilde)\b`,
+    String.raw`\\(partial|nabla|infty|in)\b`,
+  ].join('|'));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const smallest = new Map();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (!text) continue;
+    const el = node.parentElement;
+    if (!el || el.closest(mathSel) || !shown(el)) continue;
+    const isCode = el.closest(codeSel) !== null;
+    if (!isCode && tex.test(text)) add(el, 'raw-tex', 0, text.slice(0, 80));
+    if (!checkText) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize) * scale;
+    const min = isCode ? minCode : minBody;
+    if (px < min - 0.05) {
+      const key = cellKey(el);
+      if (!smallest.has(key) || smallest.get(key).px > px) smallest.set(key, {el, px, isCode, text});
+    }
+  }
+  for (const [, v] of smallest)
+    add(v.el, 'small-text', 0, `${v.px.toFixed(1)} px ${v.isCode ? 'code' : 'text'} ` +
+      `(min ${v.isCode ? minCode : minBody}): ${JSON.stringify(v.text.slice(0, 40))}`);
+  for (const el of root.querySelectorAll('.MathJax_Error, mjx-merror, merror, .mjx-merror')) {
+    if (shown(el)) add(el, 'raw-tex', 0, 'MathJax error: ' + el.textContent.slice(0, 80));
+  }
+  for (const el of root.querySelectorAll('aside.notes')) {
+    const r = el.getBoundingClientRect();
+    if (getComputedStyle(el).display !== 'none' && r.width > 0 && r.height > 0)
+      add(el, 'notes-visible', 0, 'speaker notes shown on the slide: ' + el.innerText.slice(0, 60));
+  }
+  // How large each figure is drawn: screen px per image px (figure text in px = its size in the PNG x this).
+  const images = [...root.querySelectorAll('img')].filter(shown).filter((img) => img.naturalWidth > 0)
+    .map((img) => ({cell: cellKey(img), scale: img.getBoundingClientRect().width / img.naturalWidth}));
+  return {problems, firstCell, scale, images};
+}
+"""
+
+# Runs in the page: list every step (h, v, number of fragment indices) of the deck.
+STEPS_JS = r"""
+() => {
+  const steps = [];
+  const horizontal = [...document.querySelectorAll('.reveal .slides > section')];
+  horizontal.forEach((h, hi) => {
+    const vertical = [...h.children].filter((c) => c.tagName === 'SECTION');
+    const leaves = vertical.length ? vertical : [h];
+    leaves.forEach((leaf, vi) => {
+      const indices = new Set([...leaf.querySelectorAll('.fragment')].map((f, i) =>
+        f.hasAttribute('data-fragment-index') ? f.getAttribute('data-fragment-index') : 'n' + i));
+      for (let f = -1; f < indices.size; f++) steps.push([hi, vi, f]);
+    });
+  });
+  return steps;
+}
+"""
+
+# Runs in the page: the step on screen, as [h, v, number of fragments shown].
+STATE_JS = r"""
+() => {
+  const horizontal = [...document.querySelectorAll('.reveal .slides > section')];
+  const hi = horizontal.findIndex((s) => s.classList.contains('present'));
+  if (hi < 0) return null;
+  const vertical = [...horizontal[hi].children].filter((c) => c.tagName === 'SECTION');
+  const vi = Math.max(0, vertical.findIndex((s) => s.classList.contains('present')));
+  const leaf = vertical.length ? vertical[vi] : horizontal[hi];
+  const shown = new Set([...leaf.querySelectorAll('.fragment.visible')].map((f, i) =>
+    f.hasAttribute('data-fragment-index') ? f.getAttribute('data-fragment-index') : 'n' + i));
+  return [hi, vi, shown.size - 1];
+}
+"""
+
+NO_ANIMATION_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+
+# Runs in an HTML deck: wait until reveal.js is ready and MathJax has typeset everything queued so far.
+SETTLE_JS = r"""
+async () => {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  if (window.MathJax && MathJax.Hub) await new Promise((r) => MathJax.Hub.Queue(r));
+  await frame(); await frame();
+}
+"""
+
+
+@dataclass
+class Offender:
+    """One problem on one step of one deck."""
+
+    notebook: str
+    form: str
+    viewport: str
+    reason: str
+    step: str = ""
+    slide: int = 0
+    slide_cell: int | None = None
+    slide_cell_id: str | None = None
+    cells: list[int] = field(default_factory=list)
+    px: int = 0
+    detail: str = ""
+
+    def key(self) -> tuple[str, str, str, str]:
+        """What the budget matches on: notebook, form, reason and the slide (its opening cell's id), or for a
+        deck-level problem (request, console) its text."""
+        where = self.slide_cell_id if self.reason not in ("external-request", "console-error") else self.detail
+        return (self.notebook, self.form, self.reason, where or "")
+
+
+@dataclass
+class DeckResult:
+    notebook: str
+    form: str
+    viewport: str
+    slides: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    offenders: list[Offender] = field(default_factory=list)
+    #: (slide number, cell index, screen px per image px) of every figure shown, smallest scale per cell.
+    figures: list[tuple[int, int | None, float]] = field(default_factory=list)
+    screenshots: list[str] = field(default_factory=list)
+    contact_sheet: str | None = None
+
+
+def cell_table(notebook: Path) -> tuple[dict[str, int], list[str]]:
+    """Map cell id -> index, and index -> id, for one notebook."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    ids = [cell.get("id", "") for cell in nb["cells"]]
+    return {cid: i for i, cid in enumerate(ids)}, ids
+
+
+def speaker_notes(notebook: Path) -> list[str]:
+    """The source of every ``notes`` cell of a notebook."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return [
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for cell in nb["cells"]
+        if cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+    ]
+
+
+def _resolve(key: str | None, ids: dict[str, int], index_to_id: list[str]) -> tuple[int | None, str | None]:
+    if key is None:
+        return None, None
+    kind, _, value = key.partition(":")
+    if kind == "index":
+        index = int(value)
+        return index, index_to_id[index] if index < len(index_to_id) else None
+    return ids.get(value), value
+
+
+def build_html_decks(notebooks: list[Path], out_dir: Path) -> dict[str, dict[str, Path]]:
+    """Build the offline decks with and without code (one npm download); return form -> stem -> deck."""
+    out_dir = Path(out_dir)
+    decks: dict[str, dict[str, Path]] = {}
+    static = out_dir / "code" / build_slides.STATIC_DIR
+
+    def copy_static(dest: Path) -> Path:
+        shutil.copytree(static, dest, dirs_exist_ok=True)
+        return dest
+
+    for form, no_input in (("code", False), ("no-input", True)):
+        fetch = build_slides.fetch_offline_assets if form == "code" else copy_static
+        built = build_slides.build_decks(notebooks, out_dir / form, offline=True, no_input=no_input, fetch=fetch)
+        decks[form] = {deck.name.removesuffix(".slides.html"): deck for deck in built}
+    return decks
+
+
+def _walk(page, notebook: Path, result: DeckResult, shots: Path | None, check_text: bool, advance) -> None:
+    """Step through the deck on ``page``; ``advance(step)`` shows a step. Fills ``result``."""
+    ids, index_to_id = cell_table(notebook)
+    steps = page.evaluate(STEPS_JS)
+    result.steps = len(steps)
+    result.slides = len({(h, v) for h, v, _ in steps})
+    slide_numbers = {}
+    seen = set()
+    for number, (h, v, f) in enumerate(steps):
+        slide_numbers.setdefault((h, v), len(slide_numbers) + 1)
+        advance(number, (h, v, f))
+        measured = page.evaluate(MEASURE_JS, [None, MIN_BODY_PX, MIN_CODE_PX, TOLERANCE_PX, check_text])
+        step = f"{h}.{v}.{f + 1}"
+        if shots is not None:
+            path = shots / f"{number:03d}_{h:02d}-{v:02d}-{f + 1:02d}.jpg"
+            page.screenshot(path=str(path), type="jpeg", quality=70)
+            result.screenshots.append(str(path))
+        slide_cell, slide_cell_id = _resolve(measured["firstCell"], ids, index_to_id)
+        for image in measured["images"]:
+            index, _ = _resolve(image["cell"], ids, index_to_id)
+            entry = (slide_numbers[(h, v)], index, round(image["scale"], 3))
+            same = [f for f in result.figures if f[:2] == entry[:2]]
+            if not same:
+                result.figures.append(entry)
+            elif entry[2] < same[0][2]:
+                result.figures[result.figures.index(same[0])] = entry
+        grouped: dict[tuple[str, str], Offender] = {}
+        for problem in measured["problems"]:
+            index, _ = _resolve(problem["cell"], ids, index_to_id)
+            key = (problem["reason"], problem["detail"] if problem["reason"] == "raw-tex" else "")
+            offender = grouped.get(key)
+            if offender is None:
+                offender = grouped[key] = Offender(
+                    notebook=notebook.name,
+                    form=result.form,
+                    viewport=result.viewport,
+                    reason=problem["reason"],
+                    step=step,
+                    slide=slide_numbers[(h, v)],
+                    slide_cell=slide_cell,
+                    slide_cell_id=slide_cell_id,
+                    detail=problem["detail"],
+                )
+            if index is not None and index not in offender.cells:
+                offender.cells.append(index)
+            if problem["px"] > offender.px:
+                offender.px, offender.detail = problem["px"], problem["detail"]
+        for offender in grouped.values():
+            offender.cells.sort()
+            # A problem seen on an earlier step of the same slide is reported once, at its worst.
+            same = (offender.reason, offender.slide, offender.detail if offender.reason == "raw-tex" else "")
+            if same in seen:
+                earlier = next(
+                    o
+                    for o in result.offenders
+                    if (o.reason, o.slide, o.detail if o.reason == "raw-tex" else "") == same
+                )
+                if offender.px > earlier.px:
+                    earlier.px, earlier.step, earlier.detail = offender.px, offender.step, offender.detail
+                earlier.cells = sorted(set(earlier.cells) | set(offender.cells))
+                continue
+            seen.add(same)
+            result.offenders.append(offender)
+
+
+def _deck_level(result: DeckResult, requests: list[str], errors: list[str]) -> None:
+    for url in sorted(set(requests)):
+        result.offenders.append(
+            Offender(notebook=result.notebook, form=result.form, viewport=result.viewport,
+                     reason="external-request", detail=url)
+        )
+    for text in sorted(set(errors)):
+        if any(pattern.search(text) for pattern in IGNORED_CONSOLE):
+            continue
+        result.offenders.append(
+            Offender(notebook=result.notebook, form=result.form, viewport=result.viewport,
+                     reason="console-error", detail=text)
+        )
+
+
+#: Console errors that are not problems: RISE always links an optional ``<notebook>.css`` next to the
+#: notebook, and the browser reports the 404 page it gets for a missing one as a stylesheet of the wrong type.
+IGNORED_CONSOLE = (re.compile(r"Refused to apply style from '.*/files/.*\.css' because its MIME type"),)
+
+
+def _console_text(message) -> str:
+    # The first line is the message; stacks and cache-busting hashes differ from run to run.
+    first = message.splitlines()[0] if message else ""
+    return re.sub(r"[0-9a-f]{16,}", "<hash>", first)[:200]
+
+
+def walk_html_deck(browser, deck: Path, notebook: Path, form: str, viewport: str, shots: Path | None) -> DeckResult:
+    """Walk one HTML deck opened from disk with every request outside its folder blocked."""
+    width, height = VIEWPORTS[viewport]
+    result = DeckResult(notebook=notebook.name, form=form, viewport=viewport)
+    started = time.monotonic()
+    folder = deck.parent.resolve().as_uri() + "/"
+    blocked, errors = [], []
+    page = browser.new_page(viewport={"width": width, "height": height})
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(folder) or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    try:
+        page.route("**/*", only_local)
+        page.on("console", lambda msg: errors.append(_console_text(msg.text)) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(_console_text(f"{exc.name}: {exc.message}")))
+        page.goto(deck.resolve().as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=60_000)
+        page.add_style_tag(content=NO_ANIMATION_CSS)
+        page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+        page.evaluate(SETTLE_JS)
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+
+        def advance(number, step):
+            page.evaluate("([h, v, f]) => Reveal.slide(h, v, f)", list(step))
+            page.evaluate(SETTLE_JS)
+
+        _walk(page, notebook, result, shots, viewport == "1280x720", advance)
+        result.notes = page.evaluate(
+            "() => [...document.querySelectorAll('aside.notes')].map((n) => n.innerText.trim())"
+        )
+    finally:
+        page.close()
+    _deck_level(result, blocked, errors)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def walk_rise(browser, base_url: str, rel_path: str, notebook: Path, viewport: str, shots: Path | None) -> DeckResult:
+    """Walk one notebook presented with RISE (``/rise/<path>`` of a running JupyterLab server)."""
+    width, height = VIEWPORTS[viewport]
+    result = DeckResult(notebook=notebook.name, form="rise", viewport=viewport)
+    started = time.monotonic()
+    blocked, errors = [], []
+    page = browser.new_page(viewport={"width": width, "height": height})
+
+    def only_server(route):
+        url = route.request.url
+        if url.startswith(base_url) or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    try:
+        page.route("**/*", only_server)
+        page.on("console", lambda msg: errors.append(_console_text(msg.text)) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(_console_text(f"{exc.name}: {exc.message}")))
+        page.goto(f"{base_url}/rise/{rel_path}?activeCellIndex=0", wait_until="domcontentloaded")
+        page.wait_for_selector(".reveal .slides section.present", timeout=90_000)
+        page.add_style_tag(content=NO_ANIMATION_CSS)
+        # RISE typesets with MathJax 3 and draws outputs asynchronously: let it finish.
+        page.wait_for_timeout(1000)
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+
+        def advance(number, step):
+            if number == 0:
+                return
+            before = page.evaluate(STATE_JS)
+            page.keyboard.press("Space")
+            for _ in range(50):
+                if page.evaluate(STATE_JS) != before:
+                    break
+                page.wait_for_timeout(20)
+            page.wait_for_timeout(40)
+
+        _walk(page, notebook, result, shots, viewport == "1280x720", advance)
+        result.notes = speaker_notes(notebook)
+    finally:
+        page.close()
+    _deck_level(result, blocked, errors)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def contact_sheet(result: DeckResult, path: Path, columns: int = 5, thumb_width: int = 320) -> Path | None:
+    """One image with the last step of every slide of a deck as a thumbnail, labelled with its number."""
+    from PIL import Image, ImageDraw
+
+    last: dict[str, str] = {}
+    for shot in result.screenshots:
+        h, v, _ = Path(shot).stem.split("_")[1].split("-")
+        last[f"{h}-{v}"] = shot  # screenshots are in step order: the last one of a slide wins
+    if not last:
+        return None
+    shots = list(last.values())
+    with Image.open(shots[0]) as first:
+        ratio = first.height / first.width
+    thumb = (thumb_width, round(thumb_width * ratio))
+    label = 22
+    rows = -(-len(shots) // columns)
+    sheet = Image.new("RGB", (columns * (thumb[0] + 8) + 8, rows * (thumb[1] + label + 8) + 8), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, shot in enumerate(shots):
+        x = 8 + (i % columns) * (thumb[0] + 8)
+        y = 8 + (i // columns) * (thumb[1] + label + 8)
+        with Image.open(shot) as img:
+            sheet.paste(img.convert("RGB").resize(thumb), (x, y + label))
+        draw.rectangle((x, y + label, x + thumb[0] - 1, y + label + thumb[1] - 1), outline="#999999")
+        draw.text((x, y + 4), f"{i + 1}", fill="black")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path, optimize=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(notebooks_dir: Path, log_path: Path):
+    """A JupyterLab server (no token, 127.0.0.1) on a copy of ``notebooks_dir``; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="emlab-lab-") as tmp:
+        tmp = Path(tmp)
+        root = tmp / "root"
+        shutil.copytree(notebooks_dir, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        env = dict(os.environ)
+        env.pop("MPLBACKEND", None)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(tmp / "config"),
+            JUPYTER_DATA_DIR=str(tmp / "data"),
+            JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+            IPYTHONDIR=str(tmp / "ipython"),
+        )
+        port = free_port()
+        cmd = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None",
+            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        base = f"http://127.0.0.1:{port}"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+            try:
+                deadline = time.monotonic() + 90
+                while True:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"JupyterLab exited with code {proc.returncode}; see {log_path}")
+                    try:
+                        with urllib.request.urlopen(f"{base}/api/status", timeout=2):
+                            break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(
+                                f"JupyterLab did not answer on {base} within 90 s; see {log_path}"
+                            ) from None
+                        time.sleep(0.2)
+                yield base
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def shutdown_kernels(base_url: str) -> None:
+    """Stop every kernel of the server (RISE starts one per notebook it presents)."""
+    with urllib.request.urlopen(f"{base_url}/api/kernels", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{base_url}/api/kernels/{kernel['id']}", method="DELETE")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=10).close()
+
+
+def _walk_forms(browser, jobs, shots_dir, decks, lab_url) -> list[DeckResult]:
+    """Walk ``jobs`` (viewport, notebook, form) in order with one browser (None: launch one here)."""
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            from playwright.sync_api import sync_playwright
+
+            browser = launch_chromium(stack.enter_context(sync_playwright()))
+            stack.callback(browser.close)
+        results = []
+        for viewport, notebook, form in jobs:
+            shots = None
+            if shots_dir is not None and viewport == "1280x720":
+                shots = Path(shots_dir) / form / notebook.stem
+            if form == "rise":
+                result = walk_rise(browser, lab_url, f"notebooks/{notebook.name}", notebook, viewport, shots)
+                shutdown_kernels(lab_url)
+            else:
+                result = walk_html_deck(browser, decks[form][notebook.stem], notebook, form, viewport, shots)
+            if shots is not None:
+                sheet = contact_sheet(result, Path(shots_dir) / f"contact_{form}_{notebook.stem}.png")
+                result.contact_sheet = str(sheet) if sheet else None
+            results.append(result)
+        return results
+
+
+def check_decks(
+    browser,
+    notebooks: list[Path] | None = None,
+    jobs: dict[str, tuple[str, ...]] | None = None,
+    work_dir: Path | None = None,
+    shots_dir: Path | None = SHOTS,
+    lab_url: str | None = None,
+) -> dict:
+    """Build the decks once and walk every step of every deck; return the report (see :func:`report_dict`).
+
+    The HTML decks are walked in a second browser on a worker thread while ``browser`` presents the RISE
+    slideshows, so the two kinds of waiting (MathJax, JupyterLab) overlap.
+
+    Parameters
+    ----------
+    browser : playwright.sync_api.Browser
+        A launched Chromium.
+    notebooks : list of Path, optional
+        Default: the course notebooks (``notebooks/*.ipynb``).
+    jobs : dict, optional
+        Viewport (a key of :data:`VIEWPORTS`) -> the forms (from :data:`FORMS`) to walk at that size; default
+        :data:`DEFAULT_JOBS`. Text sizes are checked at 1280x720 only, and screenshots and contact sheets are
+        taken there.
+    work_dir : Path, optional
+        Where to build the HTML decks (default: a temporary folder).
+    shots_dir : Path or None
+        Screenshots go to ``shots_dir/<form>/<notebook>/``, contact sheets to
+        ``shots_dir/contact_<form>_<notebook>.png``; None takes none.
+    lab_url : str, optional
+        A JupyterLab server whose root holds the notebooks under ``notebooks/`` (for ``rise``); default:
+        start one on a copy of the notebooks' folder.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    notebooks = build_slides.default_notebooks() if notebooks is None else [Path(nb) for nb in notebooks]
+    jobs = DEFAULT_JOBS if jobs is None else jobs
+    unknown = {f for forms in jobs.values() for f in forms} - set(FORMS)
+    if unknown or set(jobs) - set(VIEWPORTS):
+        raise ValueError(f"jobs {jobs!r}: viewports must be from {sorted(VIEWPORTS)} and forms from {FORMS}")
+    started = time.monotonic()
+    if shots_dir is not None:
+        for form in FORMS:
+            shutil.rmtree(Path(shots_dir) / form, ignore_errors=True)
+    walks = [(vp, nb, form) for vp, forms in jobs.items() for nb in notebooks for form in FORMS if form in forms]
+    html_jobs = [job for job in walks if job[2] != "rise"]
+    rise_jobs = [job for job in walks if job[2] == "rise"]
+    with contextlib.ExitStack() as stack:
+        if work_dir is None:
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="emlab-decks-")))
+        decks = build_html_decks(notebooks, work_dir) if html_jobs else {}
+        if rise_jobs and lab_url is None:
+            folder = notebooks[0].parent
+            lab_url = stack.enter_context(jupyterlab(folder, ROOT / "artifacts" / "jupyterlab-slides.log"))
+        if html_jobs and rise_jobs:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                html = pool.submit(_walk_forms, None, html_jobs, shots_dir, decks, lab_url)
+                results = _walk_forms(browser, rise_jobs, shots_dir, decks, lab_url)
+                results += html.result()
+        else:
+            results = _walk_forms(browser, html_jobs or rise_jobs, shots_dir, decks, lab_url)
+    order = {form: i for i, form in enumerate(FORMS)}
+    results.sort(key=lambda r: (r.viewport != "1280x720", r.viewport, r.notebook, order[r.form]))
+    return report_dict(results, time.monotonic() - started)
+
+
+def report_dict(results: list[DeckResult], seconds: float) -> dict:
+    """The JSON report: every deck (slides, steps, offenders) and the offender counts per notebook and form."""
+    counts: dict[str, dict[str, int]] = {}
+    for result in results:
+        counts.setdefault(result.notebook, {})
+        name = f"{result.form}@{result.viewport}"
+        counts[result.notebook][name] = counts[result.notebook].get(name, 0) + len(result.offenders)
+    return {
+        "thresholds": {"min_body_px": MIN_BODY_PX, "min_code_px": MIN_CODE_PX, "tolerance_px": TOLERANCE_PX},
+        "seconds": round(seconds, 1),
+        "counts": counts,
+        "decks": [
+            {
+                "notebook": r.notebook,
+                "form": r.form,
+                "viewport": r.viewport,
+                "slides": r.slides,
+                "steps": r.steps,
+                "seconds": r.seconds,
+                "notes": r.notes,
+                "contact_sheet": r.contact_sheet,
+                "figures": [{"slide": f[0], "cell": f[1], "screen_px_per_image_px": f[2]} for f in r.figures],
+                "offenders": [asdict(o) for o in r.offenders],
+            }
+            for r in results
+        ],
+    }
+
+
+def offenders(report: dict) -> list[Offender]:
+    return [Offender(**o) for deck in report["decks"] for o in deck["offenders"]]
+
+
+def budget_entry(offender: Offender) -> dict:
+    entry = {"notebook": offender.notebook, "form": offender.form, "reason": offender.reason}
+    if offender.reason in ("external-request", "console-error"):
+        entry["detail"] = offender.detail
+    else:
+        entry["slide_cell_id"] = offender.slide_cell_id or ""
+        # For people: where it is, not matched on.
+        entry["slide_cell"] = offender.slide_cell
+        entry["px"] = offender.px
+    return entry
+
+
+def entry_key(entry: dict) -> tuple[str, str, str, str]:
+    where = entry.get("detail") if entry["reason"] in ("external-request", "console-error") else entry["slide_cell_id"]
+    return (entry["notebook"], entry["form"], entry["reason"], where or "")
+
+
+def load_budget(path: Path = BUDGET) -> list[dict]:
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["known_offenders"]
+
+
+def compare_with_budget(report: dict, budget: list[dict]) -> tuple[list[Offender], list[dict]]:
+    """Return (offenders not in the budget, budget entries that no longer fail)."""
+    allowed = {entry_key(entry) for entry in budget}
+    found = offenders(report)
+    new = [o for o in found if o.key() not in allowed]
+    current = {o.key() for o in found}
+    stale = [entry for entry in budget if entry_key(entry) not in current]
+    return new, stale
+
+
+def write_budget(entries: list[dict], path: Path = BUDGET) -> None:
+    unique = {entry_key(e): e for e in entries}
+    ordered = sorted(unique.values(), key=lambda e: (e["notebook"], e["form"], e["reason"], e.get("slide_cell") or 0))
+    text = json.dumps(
+        {
+            "about": "Known slide offenders (scripts/check_slides.py), matched on notebook, form, reason and "
+            "the id of the cell that opens the slide (slide_cell and px are for people). This list may only "
+            "shrink: the browser test (tests/test_browser.py::test_every_slide_step_fits) fails on an offender "
+            "that is not here; `python scripts/check_slides.py --update-budget` drops the fixed ones.",
+            "known_offenders": ordered,
+        },
+        indent=1,
+    )
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def format_offender(o: Offender) -> str:
+    if o.reason in ("external-request", "console-error"):
+        return f"{o.notebook} [{o.form} {o.viewport}] {o.reason}: {o.detail}"
+    cells = ", ".join(str(c) for c in o.cells) or "-"
+    px = f" {o.px} px" if o.px else ""
+    return (
+        f"{o.notebook} [{o.form} {o.viewport}] slide {o.slide} (step {o.step}, opened by cell {o.slide_cell}) "
+        f"{o.reason}{px} in cells {cells}: {o.detail}"
+    )
+
+
+def format_report(report: dict) -> str:
+    lines = []
+    for deck in report["decks"]:
+        lines.append(
+            f"{deck['notebook']} [{deck['form']} {deck['viewport']}]: {deck['slides']} slides, {deck['steps']} steps,"
+            f" {len(deck['offenders'])} offenders ({deck['seconds']} s)"
+        )
+        for o in deck["offenders"]:
+            lines.append("    " + format_offender(Offender(**o)))
+    total = Counter(o.reason for o in offenders(report))
+    lines.append(f"offenders by reason: {dict(total)}; walked in {report['seconds']} s")
+    return "\n".join(lines)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--forms", help=f"comma-separated, from {','.join(FORMS)} (default: all)")
+    parser.add_argument(
+        "--viewport",
+        action="append",
+        choices=sorted(VIEWPORTS),
+        help="walk at this size (repeatable); default: what the test walks, " + repr(DEFAULT_JOBS),
+    )
+    parser.add_argument("--report", type=Path, default=REPORT, help=f"default: {REPORT.relative_to(ROOT)}")
+    parser.add_argument("--shots", type=Path, default=SHOTS, help=f"default: {SHOTS.relative_to(ROOT)}")
+    parser.add_argument(
+        "--update-budget", action="store_true", help="drop fixed offenders from tests/slide_budget.json (never adds)"
+    )
+    parser.add_argument(
+        "--init-budget", action="store_true", help="write tests/slide_budget.json from this run (all offenders)"
+    )
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    jobs = dict(DEFAULT_JOBS)
+    if args.forms or args.viewport:
+        forms = tuple(f for f in (args.forms or ",".join(FORMS)).split(",") if f)
+        jobs = {viewport: forms for viewport in (args.viewport or ["1280x720"])}
+    if (args.update_budget or args.init_budget) and (jobs != DEFAULT_JOBS or args.notebooks):
+        parser.error("--update-budget/--init-budget need the full default walk (no notebooks, --forms, --viewport)")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            report = check_decks(browser, args.notebooks or None, jobs, shots_dir=args.shots)
+        finally:
+            browser.close()
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(format_report(report))
+    print(f"report: {args.report}")
+    budget = load_budget()
+    new, stale = compare_with_budget(report, budget)
+    if args.init_budget:
+        write_budget([budget_entry(o) for o in offenders(report)])
+        print(f"wrote {BUDGET} with {len(offenders(report))} offenders")
+    elif args.update_budget:
+        keep = [entry for entry in budget if entry not in stale]
+        write_budget(keep)
+        print(f"{BUDGET}: {len(stale)} fixed offenders removed, {len(keep)} left")
+    if new:
+        print(f"{len(new)} offenders not in {BUDGET.relative_to(ROOT)}:")
+        for o in new:
+            print("    " + format_offender(o))
+    # Like the browser test: known offenders (tests/slide_budget.json) do not fail, new ones do.
+    return 1 if new and not args.init_budget else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
