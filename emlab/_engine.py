@@ -33,10 +33,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Design", "compile_log_joint", "em_pass", "final_pass", "log_joint_blocks", "m_step_from_stats"]
+__all__ = [
+    "Design",
+    "MissingDesign",
+    "compile_log_joint",
+    "em_pass",
+    "em_pass_missing",
+    "final_pass",
+    "final_pass_missing",
+    "impute_missing",
+    "log_joint_blocks",
+    "log_joint_missing",
+    "m_step_from_stats",
+    "map_m_step_from_stats",
+]
 
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -81,16 +95,20 @@ class Design:
         'full' and 'tied', the squares x_a^2 for 'diag', ||x||^2 for 'spherical'.
     shift : ndarray of shape (n,)
         Subtracted from every point before the expansion.
+    cache : bool or None, default=None
+        Keep the whole feature matrix (None: when it fits in 64 MiB).
     """
 
-    def __init__(self, X: np.ndarray, covariance_type: str, shift: np.ndarray):
+    def __init__(self, X: np.ndarray, covariance_type: str, shift: np.ndarray, cache: bool | None = None):
         self.m, self.n = X.shape
         self.covariance_type = covariance_type
         self.shift = shift
         self.iu = _triu(self.n)[:2]
         self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
         XT = np.subtract(X.T, shift[:, None])  # feature-major copy
-        if 8 * self.n_features * self.m <= _FEATURE_CACHE_BYTES:
+        if cache is None:
+            cache = 8 * self.n_features * self.m <= _FEATURE_CACHE_BYTES
+        if cache:
             self._F = self._expand(XT)
             self._XT = None
         else:
@@ -296,11 +314,12 @@ def cholesky_precisions(cov, covariance_type: str, scale):
     return 1.0 / np.sqrt(cov)
 
 
-def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covariance_type: str):
+def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covariance_type: str, scatter=None):
     """M-step from the sufficient statistics T of :func:`em_pass`, as scikit-learn computes it.
 
     N_j gets scikit-learn's ``+ 10 * eps`` guard, so an empty component gives
-    finite (if meaningless) parameters instead of 0/0.
+    finite (if meaningless) parameters instead of 0/0. ``scatter`` replaces
+    ``design.scatter()`` for 'tied' (the expected scatter when values are missing).
 
     Returns
     -------
@@ -328,7 +347,7 @@ def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covarianc
         scale = np.abs(np.diagonal(S2, axis1=1, axis2=2)).max(axis=1)
         cov.reshape(k, n * n)[:, :: n + 1] += reg_covar
     elif covariance_type == "tied":
-        XtX = design.scatter()
+        XtX = design.scatter() if scatter is None else scatter
         cov = (XtX - np.einsum("k,ka,kb->ab", nk, means, means)) / nk.sum()
         scale = np.abs(np.diagonal(XtX)).max() / nk.sum()
         cov.flat[:: n + 1] += reg_covar
@@ -344,3 +363,272 @@ def m_step_from_stats(T: np.ndarray, design: Design, reg_covar: float, covarianc
     prec_chol = cholesky_precisions(cov, covariance_type, scale)
     weights = nk / nk.sum()
     return weights, means, cov, prec_chol
+
+
+# -- missing values ------------------------------------------------------------------------------
+#
+# A row with missing coordinates h and observed ones o contributes, for each component j, through
+# the observed marginal N(x_o; mu_o, Sigma_oo) and the conditional x_h | x_o ~ N(a + B x_o, C) with
+# B = Sigma_ho Sigma_oo^-1, a = mu_h - B mu_o, C = Sigma_hh - B Sigma_oh (shifted coordinates).
+# The expected statistics sum_i w E[f(x)] are then AFFINE in the observed statistics
+# sum_i w f(x_o) of the rows that share the pattern:
+#   sum w E[x_h]      = N a + B s_o
+#   sum w E[x_h x_o^T] = a s_o^T + B S_oo
+#   sum w E[x_h x_h^T] = N (a a^T + C) + a (B s_o)^T + (B s_o) a^T + B S_oo B^T
+# So one ordinary blocked pass per pattern over x_o (em_pass on that pattern's Design) and a few
+# k x n x n products give the exact E-step: no loop over rows, no per-row conditional.
+
+
+class _Pattern(NamedTuple):
+    observed: np.ndarray  # indices o
+    hidden: np.ndarray  # indices h
+    rows: np.ndarray
+    design: Design  # the rows' observed coordinates
+
+
+class MissingDesign:
+    """Rows grouped by missing pattern, one :class:`Design` of the observed coordinates per pattern.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+        NaN marks a missing value; every row has at least one observed value (checked by the caller).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    shift : ndarray of shape (n,)
+        Subtracted from every point, as in :class:`Design`.
+    """
+
+    def __init__(self, X: np.ndarray, covariance_type: str, shift: np.ndarray):
+        self.m, self.n = X.shape
+        self.covariance_type = covariance_type
+        self.shift = shift
+        self.iu = _triu(self.n)[:2]
+        self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
+        observed = ~np.isnan(X)
+        if self.n <= 62:  # one integer code per row: much faster than np.unique(axis=0)
+            codes = observed.astype(np.int64) @ (np.int64(1) << np.arange(self.n, dtype=np.int64))
+            _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+            patterns = observed[first]
+        else:
+            patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(inverse, kind="stable")
+        counts = np.bincount(inverse, minlength=len(patterns))
+        sizes = [1 + int(p.sum()) + n_second_order(int(p.sum()), covariance_type) for p in patterns]
+        cache = 8 * int(np.dot(sizes, counts)) <= _FEATURE_CACHE_BYTES
+        self.masks = patterns
+        self.patterns = []
+        for mask, rows in zip(patterns, np.split(order, np.cumsum(counts)[:-1]), strict=True):
+            o, h = np.flatnonzero(mask), np.flatnonzero(~mask)
+            design = Design(X[np.ix_(rows, o)], covariance_type, shift[o], cache=cache)
+            self.patterns.append(_Pattern(o, h, rows, design))
+
+
+class _Conditional(NamedTuple):
+    C: np.ndarray  # log-joint coefficients of the observed marginal, (k, features of o)
+    a: np.ndarray  # (k, |h|)
+    B: np.ndarray | None  # (k or 1, |h|, |o|); None for 'diag'/'spherical' (x_h independent of x_o)
+    cov: np.ndarray  # conditional covariance (k or 1, |h|, |h|), or variances (k, |h|)
+
+
+# Patterns handled together in the batched conditional computation (bounds its temporaries).
+_PATTERN_CHUNK = 256
+
+
+def _conditionals(design: MissingDesign, weights, means, cov) -> list:
+    """The observed marginal and the conditional x_h | x_o of every component, for every incomplete pattern.
+
+    For 'full'/'tied' all patterns go through a few batched LAPACK calls: pattern p's Sigma_oo is
+    embedded in the n x n matrix M_p = [[Sigma_oo, 0], [0, I]] (in the original coordinate order),
+    whose inverse holds Sigma_oo^-1 in the same place and whose determinant is |Sigma_oo|. Then
+    G = Sigma (M_p^-1 with its identity block zeroed) has B = Sigma_ho Sigma_oo^-1 in its (h, o) block,
+    Sigma - G Sigma has the conditional covariance in its (h, h) block, and mu - G mu has a = mu_h - B mu_o.
+    Python then only slices, once per pattern.
+
+    Returns
+    -------
+    list with one entry per pattern of ``design.patterns``: None for the complete pattern, else a
+    ``_Conditional``.
+    """
+    ctype, n = design.covariance_type, design.n
+    k = means.shape[0]
+    out = [None] * len(design.patterns)
+    todo = [i for i, p in enumerate(design.patterns) if p.hidden.size]
+    if ctype in ("diag", "spherical"):
+        for i in todo:
+            p = design.patterns[i]
+            o, h = p.observed, p.hidden
+            var = cov if ctype == "diag" else np.broadcast_to(cov[:, None], (k, n))
+            C = compile_log_joint(weights, means[:, o], 1.0 / np.sqrt(var[:, o] if ctype == "diag" else cov), ctype)
+            out[i] = _Conditional(C, means[:, h], None, var[:, h])
+        return out
+    S = cov if ctype == "full" else cov[None]
+    eye = np.eye(n)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    for c0 in range(0, len(todo), _PATTERN_CHUNK):
+        idx = todo[c0 : c0 + _PATTERN_CHUNK]
+        obs = design.masks[idx]  # (P, n), True where observed
+        oo = obs[:, :, None] & obs[:, None, :]
+        M = np.where(oo[:, None], S[None], eye)  # (P, kk, n, n)
+        L = np.linalg.cholesky(M)  # a marginal of a positive definite matrix is positive definite
+        half_log_det_prec = -np.log(np.diagonal(L, axis1=2, axis2=3)).sum(axis=2)  # ln|Sigma_oo|^(-1/2)
+        Linv = np.linalg.inv(L)
+        P = np.matmul(Linv.transpose(0, 1, 3, 2), Linv) * oo[:, None]  # Sigma_oo^-1, zero elsewhere
+        G = np.matmul(S[None], P)
+        cond_cov = S[None] - np.matmul(G, S[None])
+        mu_P = np.broadcast_to(means, (len(idx), k, n))
+        a = mu_P - np.matmul(np.broadcast_to(G, (len(idx), k, n, n)), mu_P[..., None])[..., 0]
+        Pmu = np.matmul(np.broadcast_to(P, (len(idx), k, n, n)), mu_P[..., None])[..., 0]  # (P, k, n)
+        mPm = np.einsum("pka,pka->pk", Pmu, mu_P)
+        n_obs = obs.sum(axis=1)
+        for q, i in enumerate(idx):
+            p = design.patterns[i]
+            o, h = p.observed, p.hidden
+            iu0, iu1, pair_weight = _triu(o.size)
+            Pq = P[q] if ctype == "full" else np.broadcast_to(P[q], (k, n, n))
+            C = np.empty((k, 1 + o.size + iu0.size))
+            C[:, 0] = log_w + half_log_det_prec[q] - 0.5 * (n_obs[q] * _LOG_2PI + mPm[q])
+            C[:, 1 : 1 + o.size] = Pmu[q][:, o]
+            C[:, 1 + o.size :] = Pq[:, o[iu0], o[iu1]] * pair_weight
+            out[i] = _Conditional(C, a[q][:, h], G[q][:, h[:, None], o], cond_cov[q][:, h[:, None], h])
+    return out
+
+
+def _expected_stats(T_o: np.ndarray, p: _Pattern, cond: _Conditional, n: int, covariance_type: str) -> np.ndarray:
+    """sum_i w_ij E[f(x^(i)) | x_o^(i), z = j] in the full feature layout, from the pattern's observed statistics."""
+    o, h = p.observed, p.hidden
+    k, no = T_o.shape[0], o.size
+    N, s_o, second = T_o[:, 0], T_o[:, 1 : 1 + no], T_o[:, 1 + no :]
+    T = np.zeros((k, 1 + n + n_second_order(n, covariance_type)))
+    T[:, 0] = N
+    T[:, 1 + o] = s_o
+    a = cond.a
+    if covariance_type in ("full", "tied"):
+        iu0, iu1, _ = _triu(no)
+        S_oo = np.empty((k, no, no))
+        S_oo[:, iu0, iu1] = second
+        S_oo[:, iu1, iu0] = second
+        Bs = np.matmul(cond.B, s_o[:, :, None])[:, :, 0]  # B s_o, (k, |h|)
+        BS = np.matmul(cond.B, S_oo)  # B S_oo, (k, |h|, |o|)
+        S_ho = a[:, :, None] * s_o[:, None, :] + BS
+        aBs = a[:, :, None] * Bs[:, None, :]
+        S_hh = (
+            N[:, None, None] * (a[:, :, None] * a[:, None, :] + cond.cov)
+            + aBs
+            + aBs.transpose(0, 2, 1)
+            + np.matmul(BS, cond.B.transpose(0, 2, 1))
+        )
+        S2 = np.empty((k, n, n))
+        S2[:, o[:, None], o] = S_oo
+        S2[:, h[:, None], o] = S_ho
+        S2[:, o[:, None], h] = S_ho.transpose(0, 2, 1)
+        S2[:, h[:, None], h] = S_hh
+        T[:, 1 + h] = N[:, None] * a + Bs
+        full_iu0, full_iu1 = _triu(n)[:2]
+        T[:, 1 + n :] = S2[:, full_iu0, full_iu1]
+    elif covariance_type == "diag":
+        T[:, 1 + h] = N[:, None] * a
+        T[:, 1 + n + o] = second
+        T[:, 1 + n + h] = N[:, None] * (a * a + cond.cov)
+    else:
+        T[:, 1 + h] = N[:, None] * a
+        T[:, 1 + n] = second[:, 0] + N * ((a * a).sum(axis=1) + cond.cov.sum(axis=1))
+    return T
+
+
+def em_pass_missing(design: MissingDesign, weights, means, cov, C):
+    """One E-step with missing values: the observed-data l(Theta) and the expected statistics T.
+
+    ``C`` is the full-coordinate log-joint of Theta (used as is for the complete rows).
+    T has the layout of :func:`em_pass` on complete data, with E[x] and E[x x^T]
+    (including the conditional covariance) in place of x and x x^T.
+    """
+    T = np.zeros((C.shape[0], design.n_features))
+    log_lik = 0.0
+    for p, cond in zip(design.patterns, _conditionals(design, weights, means, cov), strict=True):
+        if cond is None:
+            ll, T_p = em_pass(p.design, C)
+            T += T_p
+        else:
+            ll, T_o = em_pass(p.design, cond.C)
+            T += _expected_stats(T_o, p, cond, design.n, design.covariance_type)
+        log_lik += ll
+    return log_lik, T
+
+
+def _pattern_log_joint_coefficients(design: MissingDesign, weights, means, cov, C):
+    for p, cond in zip(design.patterns, _conditionals(design, weights, means, cov), strict=True):
+        yield p, (C if cond is None else cond.C), cond
+
+
+def log_joint_missing(design: MissingDesign, weights, means, cov, C) -> np.ndarray:
+    """ln p(x_o^(i), z = j; Theta) for all rows (each on its observed coordinates), shape (m, k)."""
+    out = np.empty((design.m, C.shape[0]))
+    for p, Cp, _ in _pattern_log_joint_coefficients(design, weights, means, cov, C):
+        out[p.rows] = log_joint_blocks(p.design, Cp)
+    return out
+
+
+def final_pass_missing(design: MissingDesign, weights, means, cov, C):
+    """Observed-data log-likelihood and the most probable component of every row."""
+    labels = np.empty(design.m, dtype=np.intp)
+    log_lik = 0.0
+    for p, Cp, _ in _pattern_log_joint_coefficients(design, weights, means, cov, C):
+        ll, lab = final_pass(p.design, Cp)
+        labels[p.rows] = lab
+        log_lik += ll
+    return float(log_lik), labels
+
+
+def impute_missing(design: MissingDesign, X: np.ndarray, weights, means, cov, C) -> np.ndarray:
+    """X with each NaN replaced by E[x_h | x_o] = sum_j w_j (a_j + B_j x_o) (shifted coordinates)."""
+    out = X.copy()
+    for p, Cp, cond in _pattern_log_joint_coefficients(design, weights, means, cov, C):
+        if cond is None:
+            continue
+        L = log_joint_blocks(p.design, Cp)
+        L -= L.max(axis=1, keepdims=True)
+        W = np.exp(L)
+        W /= W.sum(axis=1, keepdims=True)
+        if cond.B is None:
+            fill = W @ cond.a
+        else:
+            xo = X[np.ix_(p.rows, p.observed)] - design.shift[p.observed]
+            B = np.broadcast_to(cond.B, (len(cond.a), *cond.B.shape[1:]))  # 'tied' shares one B
+            means_h = cond.a[None] + np.einsum("kho,ro->rkh", B, xo)
+            fill = np.einsum("rk,rkh->rh", W, means_h)
+        out[np.ix_(p.rows, p.hidden)] = fill + design.shift[p.hidden]
+    return out
+
+
+def second_moments(T: np.ndarray, n: int, covariance_type: str) -> np.ndarray:
+    """sum_i w_ij f_2(x_i) from T: (k, n, n) for 'full'/'tied', (k, n) squares for 'diag', (k,) for 'spherical'."""
+    second = T[:, 1 + n :]
+    if covariance_type in ("full", "tied"):
+        iu0, iu1 = _triu(n)[:2]
+        S2 = np.empty((T.shape[0], n, n))
+        S2[:, iu0, iu1] = second
+        S2[:, iu1, iu0] = second
+        return S2
+    return second if covariance_type == "diag" else second[:, 0]
+
+
+def map_m_step_from_stats(T: np.ndarray, design, reg_covar: float, covariance_type: str, prior):
+    """The MAP M-step (:func:`emlab.prior.map_m_step`) from the statistics T; ``prior`` in the design's coordinates.
+
+    Returns
+    -------
+    weights, means (shifted coordinates), covariances, precisions_cholesky
+    """
+    from .prior import map_m_step
+
+    n = design.n
+    weights, means, cov = map_m_step(T[:, 0], T[:, 1 : 1 + n], second_moments(T, n, covariance_type), prior, reg_covar)
+    if covariance_type in ("full", "tied"):
+        scale = np.abs(np.diagonal(cov if covariance_type == "full" else cov[None], axis1=1, axis2=2)).max(axis=1)
+        if covariance_type == "tied":
+            scale = scale[0]
+    else:
+        scale = np.abs(cov)
+    return weights, means, cov, cholesky_precisions(cov, covariance_type, scale)

@@ -13,17 +13,21 @@ Gaussian E- and M-step, computed by the fast engine of :mod:`emlab._engine`.
 from __future__ import annotations
 
 import math
+import sys
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _engine
+from . import prior as _prior
 from ._validation import check_random_state, is_real
 from .base import BaseMixture, ConvergenceWarning, NotFittedError
 from .covariance import check_covariance_type, covariance_shape, expand_covariances, n_parameters
 from .params import GMMParams
 
 __all__ = ["BaseMixture", "ConvergenceWarning", "GaussianMixture", "NotFittedError"]
+
+MISSING_OPTIONS = ("error", "marginalize")
 
 
 class _State(NamedTuple):
@@ -202,6 +206,8 @@ class GaussianMixture(BaseMixture):
         verbose_interval=10,
         callback=None,
         record_params=False,
+        missing="error",
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -219,6 +225,8 @@ class GaussianMixture(BaseMixture):
         self.verbose_interval = verbose_interval
         self.callback = callback
         self.record_params = record_params
+        self.missing = missing
+        self.prior = prior
 
     # -- the model on the EM driver ------------------------------------------------------------------
 
@@ -227,7 +235,43 @@ class GaussianMixture(BaseMixture):
         check_covariance_type(self.covariance_type)
         if not (is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
             raise ValueError(f"The 'reg_covar' parameter must be a finite float >= 0; got {self.reg_covar!r}.")
+        self._check_missing_option()
+        # The prior's data-dependent defaults (mean, covariance of X) are fixed here, in X's coordinates.
+        self._prior_resolved = _prior.resolve_prior(self.prior, X, self.n_components, self.covariance_type)
         return self._check_inits(X)
+
+    def _check_missing_option(self):
+        if not (isinstance(self.missing, str) and self.missing in MISSING_OPTIONS):
+            raise ValueError(
+                f"Unknown missing={self.missing!r}; use 'error' (NaN in X raises, as in scikit-learn) or "
+                "'marginalize' (NaN entries are missing at random and integrated out)."
+            )
+
+    def _validate_data(self, X, *, reset: bool, method: str) -> np.ndarray:
+        """X as in :class:`BaseMixture`; with ``missing='marginalize'`` NaN entries are kept (inf still raises)."""
+        self._check_missing_option()
+        arr = _real_array_or_none(X)
+        nan = None if arr is None else np.isnan(arr)
+        if nan is None or not nan.any():
+            return super()._validate_data(X, reset=reset, method=method)
+        if self.missing == "error":
+            try:
+                super()._validate_data(X, reset=reset, method=method)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{exc} Or, to treat NaN entries as missing at random, use "
+                    f"{type(self).__name__}(missing='marginalize')."
+                ) from None
+        # Validate everything else with the NaN entries set to 0, then put them back.
+        out = super()._validate_data(np.where(nan, 0.0, arr), reset=reset, method=method)
+        out[nan] = np.nan
+        _check_rows_observed(nan, f"{type(self).__name__}.{method}")
+        if reset and nan.all(axis=0).any():
+            c = int(np.flatnonzero(nan.all(axis=0))[0])
+            raise ValueError(
+                f"Column {c} of X has no observed value, so nothing can be learnt about it; drop that column."
+            )
+        return out
 
     def _check_inits(self, X):
         k, n = self.n_components, X.shape[1]
@@ -267,8 +311,14 @@ class GaussianMixture(BaseMixture):
 
     def _prepare(self, X, fitted=False):
         """The engine's feature expansion of X, about the data mean (fit) or the mixture mean (prediction)."""
+        missing = self.missing == "marginalize" and np.isnan(X).any()
         # Expanding about a central point keeps the second moments accurate (no cancellation).
-        shift = self.weights_ @ self.means_ if fitted else X.mean(axis=0)
+        shift = self.weights_ @ self.means_ if fitted else (np.nanmean(X, axis=0) if missing else X.mean(axis=0))
+        if not fitted:
+            resolved = getattr(self, "_prior_resolved", None)
+            self._prior_fit = None if resolved is None else resolved.shifted(shift)
+        if missing:
+            return _engine.MissingDesign(X, self.covariance_type, shift)
         return _engine.Design(X, self.covariance_type, shift)
 
     def _em_context(self, design):
@@ -280,6 +330,8 @@ class GaussianMixture(BaseMixture):
 
     def _e_step(self, design, state):
         """E-step: l(Theta) and the responsibility-weighted sufficient statistics T, in one pass."""
+        if isinstance(design, _engine.MissingDesign):
+            return _engine.em_pass_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.em_pass(design, state.C)
 
     def _expected_log_joint(self, design, state, T):
@@ -288,19 +340,42 @@ class GaussianMixture(BaseMixture):
     def _m_step(self, design, T):
         """M-step from sufficient statistics (scikit-learn's closed form and nk + 10 eps guard)."""
         try:
-            return self._state(*_engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type))
+            prior = getattr(self, "_prior_fit", None)
+            if prior is not None:
+                return self._state(
+                    *_engine.map_m_step_from_stats(T, design, self.reg_covar, self.covariance_type, prior)
+                )
+            scatter = None
+            if isinstance(design, _engine.MissingDesign) and self.covariance_type == "tied":
+                scatter = _engine.second_moments(T, design.n, "tied").sum(axis=0)  # expected sum x x^T
+            return self._state(*_engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type, scatter))
         except _engine.CollapseError as exc:
             raise ValueError(f"{exc} (reg_covar is {self.reg_covar:g}.)") from None
 
     def _log_joint(self, design, state):
+        if isinstance(design, _engine.MissingDesign):  # each row on its observed coordinates
+            return _engine.log_joint_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.log_joint_blocks(design, state.C)
 
     def _final_pass(self, design, state):
+        if isinstance(design, _engine.MissingDesign):
+            return _engine.final_pass_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.final_pass(design, state.C)
+
+    def _log_prior(self, state) -> float:
+        """ln p(Theta) of the conjugate prior (0 without one): the driver then maximises the log-posterior."""
+        prior = getattr(self, "_prior_fit", None)
+        if prior is None:
+            return 0.0
+        return _prior.log_prior(state.weights, state.means, state.covariances, prior)
 
     def _initialize(self, X, design, random_state, inits):
         """Theta^(0) from init_params and the *_init arrays, as scikit-learn builds it."""
         weights_init, means_init, precisions_init = inits
+        if isinstance(design, _engine.MissingDesign):
+            # k-means and the first M-step need complete rows: start from the column means filled in.
+            X = np.where(np.isnan(X), design.shift, X)
+            design = _engine.Design(X, self.covariance_type, design.shift)
         weights = means = cov = prec_chol = None
         if weights_init is None or means_init is None or precisions_init is None:
             resp = self._initial_resp(X, random_state)
@@ -334,6 +409,8 @@ class GaussianMixture(BaseMixture):
             self.precisions_ = prec_chol @ prec_chol.T
         else:
             self.precisions_ = prec_chol**2
+        resolved = getattr(self, "_prior_resolved", None)
+        self.prior_ = None if resolved is None else resolved.as_dict()
 
     def _as_params(self, state, design) -> GMMParams:
         k, n = state.means.shape
@@ -353,6 +430,42 @@ class GaussianMixture(BaseMixture):
         return GMMParams(
             phi=self.weights_, mu=self.means_, Sigma=expand_covariances(self.covariances_, self.covariance_type, k, n)
         )
+
+    def impute(self, X):
+        """A copy of X with every NaN replaced by its conditional mean under the fitted mixture.
+
+        For a row with observed coordinates o and missing ones h,
+        E[x_h | x_o] = sum_j w_j m_j: the responsibilities w_j = p(z = j | x_o)
+        (from the observed coordinates only) weight the components' conditional
+        means m_j = mu_j,h + Sigma_j,ho Sigma_j,oo^-1 (x_o - mu_j,o). Works for any
+        fitted model, whatever its ``missing`` setting.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing value; every row needs at least one observed value.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features)
+            Observed values unchanged.
+
+        Raises
+        ------
+        ValueError
+            If a row has no observed value, X contains inf, or has the wrong number of features.
+        """
+        self._check_is_fitted()
+        arr = _real_array_or_none(X)
+        nan = np.isnan(arr) if arr is not None else None
+        if nan is None or not nan.any():
+            return super()._validate_data(X, reset=False, method="impute").copy()
+        X = super()._validate_data(np.where(nan, 0.0, arr), reset=False, method="impute")
+        X[nan] = np.nan
+        _check_rows_observed(nan, f"{type(self).__name__}.impute")
+        design = _engine.MissingDesign(X, self.covariance_type, self.weights_ @ self.means_)
+        state = self._fitted_state(design)
+        return _engine.impute_missing(design, X, state.weights, state.means, state.covariances, state.C)
 
     def _n_parameters(self) -> int:
         """Number of free parameters: (k - 1) weights, k n means, and the covariance entries."""
@@ -393,6 +506,31 @@ class GaussianMixture(BaseMixture):
             ]
         y = np.concatenate([np.full(int(c), j, dtype=np.int64) for j, c in enumerate(counts)])
         return np.vstack(parts), y
+
+
+def _real_array_or_none(X):
+    """X as a float ndarray if it is a real numeric 2-D array (where NaN can be looked for), else None."""
+    if "scipy.sparse" in sys.modules and sys.modules["scipy.sparse"].issparse(X):
+        return None
+    try:
+        arr = np.asarray(X)
+        if arr.ndim != 2 or np.iscomplexobj(arr) or arr.dtype.kind not in "biuf":
+            return None
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_rows_observed(nan, where):
+    empty = nan.all(axis=1)
+    if empty.any():
+        rows = np.flatnonzero(empty)
+        more = f" (and {rows.size - 1} more)" if rows.size > 1 else ""
+        raise ValueError(
+            f"Row {rows[0]}{more} of X has no observed value (all NaN), so {where} cannot use it: with "
+            "missing='marginalize' every row needs at least one observed coordinate. Drop such rows, "
+            "e.g. X[~np.isnan(X).all(axis=1)]."
+        )
 
 
 def _from_precisions(precisions, covariance_type):
