@@ -101,6 +101,60 @@ class GaussianMixture(BaseMixture):
         Teaching extra. If True, ``history_['params']`` keeps every iterate
         Theta^(0..n_iter_) as :class:`~emlab.GMMParams` (for small data: figures
         and the EM stepper).
+    missing : {'error', 'marginalize'}, default='error'
+        Course extra. 'error': NaN in X raises a ValueError, as in scikit-learn.
+        'marginalize': NaN entries are missing at random and integrated out, for
+        every ``covariance_type``. ``fit`` runs EM with the missing coordinates as
+        latent variables (Ghahramani & Jordan 1994): responsibilities from each
+        row's observed coordinates o, and expected statistics E[x] and
+        E[x x^T] = x_hat x_hat^T + C_j with the conditional mean and covariance of
+        the missing coordinates h,
+        x_h | x_o, z = j ~ N(mu_j,h + Sigma_j,ho Sigma_j,oo^-1 (x_o - mu_j,o),
+        Sigma_j,hh - Sigma_j,ho Sigma_j,oo^-1 Sigma_j,oh) (see :mod:`emlab.missing`).
+        ``score_samples``, ``score``, ``predict``, ``predict_proba`` use each row's
+        observed coordinates; ``lower_bound_`` and ``lower_bounds_`` are the
+        per-sample observed-data log-likelihood; :meth:`impute` fills in NaN.
+        Every row needs at least one observed value. Without NaN in X the fit is
+        the ordinary one. Rows are grouped by missing pattern: one pass over the
+        observed coordinates per pattern, no loop over rows.
+    prior : None, 'conjugate' or dict, default=None
+        Course extra: MAP-EM. None: maximum likelihood (scikit-learn). 'conjugate':
+        a Dirichlet prior on phi and a normal-inverse-Wishart prior on (mu_j, Sigma_j)
+        with the Fraley & Raftery (2007) / mclust defaults; a dict overrides some of
+        them, under scikit-learn's ``BayesianGaussianMixture`` names:
+
+        - ``weight_concentration_prior`` alpha >= 1 (default 1: flat, phi_j = N_j / m);
+        - ``mean_prior`` mu_P, shape (n_features,) (default: the data mean);
+        - ``mean_precision_prior`` kappa > 0 (default 0.01);
+        - ``degrees_of_freedom_prior`` nu (default n_features + 2; > n_features - 1
+          for 'full'/'tied', > 0 for 'diag'/'spherical');
+        - ``covariance_prior`` Lambda: (n_features, n_features) symmetric positive
+          definite for 'full'/'tied', (n_features,) for 'diag', a float for
+          'spherical' (default: the data covariance / K^(2/n), its diagonal for
+          'diag', its mean variance for 'spherical').
+
+        The prior is mu_j | Sigma_j ~ N(mu_P, Sigma_j / kappa), Sigma_j ~ IW(nu, Lambda)
+        (one shared Sigma for 'tied'; an inverse gamma IG(nu/2, Lambda_d/2) per
+        variance for 'diag' and 'spherical'), phi ~ Dirichlet(alpha). The M-step is
+        then, with N_j, s_j = sum_i w_ij x_i (expected values if data are missing),
+        B_j = sum_i w_ij x_i x_i^T + kappa mu_P mu_P^T - (N_j + kappa) mu_j mu_j^T
+        and m the number of rows:
+
+        - phi_j = (N_j + alpha - 1) / (m + K (alpha - 1));
+        - mu_j = (s_j + kappa mu_P) / (N_j + kappa);
+        - 'full': Sigma_j = (Lambda + B_j) / (N_j + nu + n + 2);
+          'tied': Sigma = (Lambda + sum_j B_j) / (m + K + nu + n + 1);
+          'diag': sigma_jd^2 = (Lambda_d + [B_j]_dd) / (N_j + nu + 3);
+          'spherical': sigma_j^2 = (Lambda + tr B_j) / (n (N_j + 1) + nu + 2);
+
+        each followed by ``+ reg_covar`` on the variances (:func:`emlab.prior.map_m_step`).
+        EM then maximises the log-posterior l(Theta) + ln p(Theta): ``lower_bound_``,
+        ``lower_bounds_`` and ``history_`` hold it per sample (totals in
+        ``history_``), and it never decreases. How the prior and ``reg_covar``
+        combine: the prior alone keeps every Sigma_j >= Lambda / (N_j + nu + n + 2),
+        so no component can collapse; ``reg_covar`` is still added on top, as in
+        scikit-learn, which makes each M-step the maximiser only up to that ridge.
+        Pass ``reg_covar=0`` for exact MAP-EM. Works with ``missing='marginalize'``.
 
     Attributes
     ----------
@@ -126,6 +180,9 @@ class GaussianMixture(BaseMixture):
         ``lower_bound`` of every iteration of the best run.
     n_features_in_ : int
         Number of features seen during fit.
+    prior_ : dict or None
+        The hyperparameters used (defaults filled in from the data), under the
+        keys of ``prior``; None without a prior.
     history_ : dict of ndarray
         Teaching extra. One entry per iteration t = 1..n_iter_ of the best run,
         all TOTALS over the data in nats:
@@ -153,7 +210,10 @@ class GaussianMixture(BaseMixture):
         ``covariance_type``/``init_params``, wrongly shaped ``*_init``,
         ``weights_init`` off the simplex, ``precisions_init`` not symmetric
         positive definite, the wrong number of features after fit, or a
-        component collapsing to a singular covariance (raise ``reg_covar``).
+        component collapsing to a singular covariance (raise ``reg_covar``);
+        an unknown ``missing`` or ``prior``, a prior hyperparameter of the wrong
+        shape, out of range or not positive definite; with
+        ``missing='marginalize'``, a row (or, in fit, a column) with no observed value.
     NotFittedError
         (a ValueError and AttributeError) when a method or a fitted attribute
         (``weights_``, ``history_``, ``params_``, ...) is used before ``fit``.
@@ -265,12 +325,12 @@ class GaussianMixture(BaseMixture):
         # Validate everything else with the NaN entries set to 0, then put them back.
         out = super()._validate_data(np.where(nan, 0.0, arr), reset=reset, method=method)
         out[nan] = np.nan
-        _check_rows_observed(nan, f"{type(self).__name__}.{method}")
         if reset and nan.all(axis=0).any():
             c = int(np.flatnonzero(nan.all(axis=0))[0])
             raise ValueError(
                 f"Column {c} of X has no observed value, so nothing can be learnt about it; drop that column."
             )
+        _check_rows_observed(nan, f"{type(self).__name__}.{method}")
         return out
 
     def _check_inits(self, X):

@@ -259,7 +259,9 @@ def resolve_prior(prior, X, n_components: int, covariance_type: str = "full") ->
         mu_p = np.asarray(given["mean_prior"], dtype=float)
         if mu_p.shape != (n,):
             raise _prior_error(
-                "mean_prior", f"an array of shape (n_features,) = ({n},)", f"shape {mu_p.shape}",
+                "mean_prior",
+                f"an array of shape (n_features,) = ({n},)",
+                f"shape {mu_p.shape}",
                 "Pass one prior mean per feature of X.",
             )
         if not np.all(np.isfinite(mu_p)):
@@ -273,7 +275,9 @@ def resolve_prior(prior, X, n_components: int, covariance_type: str = "full") ->
     kappa = given.get("mean_precision_prior", DEFAULT_MEAN_PRECISION)
     if not (is_real(kappa) and math.isfinite(kappa) and kappa > 0):
         raise _prior_error(
-            "mean_precision_prior", "a finite float > 0", repr(kappa),
+            "mean_precision_prior",
+            "a finite float > 0",
+            repr(kappa),
             "It is the number of data points the prior mean is worth; mclust uses 0.01.",
         )
 
@@ -281,8 +285,10 @@ def resolve_prior(prior, X, n_components: int, covariance_type: str = "full") ->
     nu = given.get("degrees_of_freedom_prior", n + 2)
     if not (is_real(nu) and math.isfinite(nu) and nu > min_dof):
         raise _prior_error(
-            "degrees_of_freedom_prior", f"a finite float > {min_dof} for covariance_type={covariance_type!r}",
-            repr(nu), f"The inverse-Wishart needs it; mclust uses n_features + 2 = {n + 2}.",
+            "degrees_of_freedom_prior",
+            f"a finite float > {min_dof} for covariance_type={covariance_type!r}",
+            repr(nu),
+            f"The inverse-Wishart needs it; mclust uses n_features + 2 = {n + 2}.",
         )
 
     if "covariance_prior" in given:
@@ -307,11 +313,17 @@ def resolve_prior(prior, X, n_components: int, covariance_type: str = "full") ->
 def _check_covariance_prior(value, covariance_type, n):
     Lam = np.asarray(value, dtype=float)
     shape = {"full": (n, n), "tied": (n, n), "diag": (n,), "spherical": ()}[covariance_type]
-    words = {"full": "(n_features, n_features)", "tied": "(n_features, n_features)", "diag": "(n_features,)",
-             "spherical": "a float"}[covariance_type]
+    words = {
+        "full": "(n_features, n_features)",
+        "tied": "(n_features, n_features)",
+        "diag": "(n_features,)",
+        "spherical": "a float",
+    }[covariance_type]
     if Lam.shape != shape:
         raise _prior_error(
-            "covariance_prior", f"{words} = {shape} for covariance_type={covariance_type!r}", f"shape {Lam.shape}",
+            "covariance_prior",
+            f"{words} = {shape} for covariance_type={covariance_type!r}",
+            f"shape {Lam.shape}",
             "Pass a covariance matrix for 'full'/'tied', a vector of variances for 'diag', one variance for "
             "'spherical'.",
         )
@@ -323,7 +335,9 @@ def _check_covariance_prior(value, covariance_type, n):
         eig = np.linalg.eigvalsh(Lam).min()
         if not eig > 0:
             raise _prior_error(
-                "covariance_prior", "positive definite", f"smallest eigenvalue {eig:.3g}",
+                "covariance_prior",
+                "positive definite",
+                f"smallest eigenvalue {eig:.3g}",
                 "Pass a covariance matrix, for example np.cov(X, rowvar=False).",
             )
     elif np.any(Lam <= 0):
@@ -390,8 +404,11 @@ def log_prior(weights, means, covariances, prior: ConjugatePrior) -> float:
         Z = np.linalg.solve(L, np.broadcast_to(Lam_chol, L.shape))
         log_det_lam = 2.0 * np.log(np.diag(Lam_chol)).sum()
         iw = (
-            0.5 * nu * log_det_lam - 0.5 * nu * n * math.log(2.0) - multigammaln(0.5 * nu, n)
-            - 0.5 * (nu + n + 1) * log_det - 0.5 * (Z * Z).sum(axis=(1, 2))
+            0.5 * nu * log_det_lam
+            - 0.5 * nu * n * math.log(2.0)
+            - multigammaln(0.5 * nu, n)
+            - 0.5 * (nu + n + 1) * log_det
+            - 0.5 * (Z * Z).sum(axis=(1, 2))
         )
         out += float(iw.sum())
         return float(out)
@@ -510,8 +527,11 @@ def map_objective(weights, means, covariances, N, sum_x, sum_xx, prior: Conjugat
     value = float(np.sum(xlogy(N, phi)))
     if ctype in ("full", "tied"):
         S = np.broadcast_to(cov, (k, n, n))
-        scatter = sxx - sx[:, :, None] * mu[:, None, :] - mu[:, :, None] * sx[:, None, :] + N[:, None, None] * (
-            mu[:, :, None] * mu[:, None, :]
+        scatter = (
+            sxx
+            - sx[:, :, None] * mu[:, None, :]
+            - mu[:, :, None] * sx[:, None, :]
+            + N[:, None, None] * (mu[:, :, None] * mu[:, None, :])
         )
         log_det = np.linalg.slogdet(S)[1]
         quad = np.trace(np.linalg.solve(S, scatter), axis1=1, axis2=2)
