@@ -104,7 +104,7 @@ class Design:
         self.covariance_type = covariance_type
         self.shift = shift
         self.iu = _triu(self.n)[:2]
-        self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
+        self.n_features = self._count_features()
         XT = np.subtract(X.T, shift[:, None])  # feature-major copy
         if cache is None:
             cache = 8 * self.n_features * self.m <= _FEATURE_CACHE_BYTES
@@ -116,6 +116,9 @@ class Design:
             self._XT = XT
         self._XtX = None
         self.block = int(max(256, min(self.m, _BLOCK_BYTES // (8 * (self.n_features + 1)))))
+
+    def _count_features(self) -> int:
+        return 1 + self.n + n_second_order(self.n, self.covariance_type)
 
     def _expand(self, XT: np.ndarray) -> np.ndarray:
         n, b = XT.shape
@@ -386,8 +389,69 @@ class _Pattern(NamedTuple):
     design: Design  # the rows' observed coordinates
 
 
+class MaskedDesign(Design):
+    """Features [1, x~, second-order terms of x~, o] with x~ = x - shift where observed, 0 where missing.
+
+    For 'diag' and 'spherical' covariances the coordinates are independent given z, so
+    ln N(x_o; mu_o, Sigma_oo) = sum_d o_d [-(1/2) ln(2 pi sigma_d^2) - mu_d^2 / (2 sigma_d^2)]
+    + sum_d x~_d mu_d / sigma_d^2 - sum_d x~_d^2 / (2 sigma_d^2)
+    is linear in these features, whatever the missing pattern: one pass over all rows,
+    with n indicator features o_d (1 where coordinate d is observed) added.
+    """
+
+    def _count_features(self) -> int:
+        return super()._count_features() + self.n
+
+    def _expand(self, XT: np.ndarray) -> np.ndarray:
+        n, b = XT.shape
+        observed = ~np.isnan(XT)
+        XT = np.where(observed, XT, 0.0)
+        s = n_second_order(n, self.covariance_type)
+        F = np.empty((self.n_features, b))
+        F[0] = 1.0
+        F[1 : 1 + n] = XT
+        if self.covariance_type == "diag":
+            np.multiply(XT, XT, out=F[1 + n : 1 + n + s])
+        else:
+            np.einsum("ij,ij->j", XT, XT, out=F[1 + n])
+        F[1 + n + s :] = observed
+        return F
+
+
+def _masked_log_joint(weights, means, cov, covariance_type) -> np.ndarray:
+    """Coefficients of ln p(x_o, z = j) on the features of :class:`MaskedDesign` ('diag'/'spherical')."""
+    k, n = means.shape
+    var = cov if covariance_type == "diag" else np.broadcast_to(cov[:, None], (k, n))
+    P = 1.0 / var
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    second = -0.5 * P if covariance_type == "diag" else -0.5 / cov[:, None]
+    C = np.empty((k, 1 + n + second.shape[1] + n))
+    C[:, 0] = log_w
+    C[:, 1 : 1 + n] = P * means
+    C[:, 1 + n : 1 + n + second.shape[1]] = second
+    C[:, 1 + n + second.shape[1] :] = -0.5 * (_LOG_2PI + np.log(var) + P * means**2)
+    return C
+
+
+def _masked_expected_stats(Tm: np.ndarray, means, cov, n: int, covariance_type: str) -> np.ndarray:
+    """Full-layout expected statistics from the masked ones: a missing x_d contributes mu_d and mu_d^2 + sigma_d^2."""
+    k = Tm.shape[0]
+    s = n_second_order(n, covariance_type)
+    N = Tm[:, 0]
+    hidden_mass = N[:, None] - Tm[:, 1 + n + s :]  # sum_i w_ij [x_d missing], (k, n)
+    var = cov if covariance_type == "diag" else np.broadcast_to(cov[:, None], (k, n))
+    T = np.empty((k, 1 + n + s))
+    T[:, 0] = N
+    T[:, 1 : 1 + n] = Tm[:, 1 : 1 + n] + hidden_mass * means
+    filled = hidden_mass * (means**2 + var)
+    T[:, 1 + n :] = Tm[:, 1 + n : 1 + n + s] + (filled if covariance_type == "diag" else filled.sum(axis=1)[:, None])
+    return T
+
+
 class MissingDesign:
-    """Rows grouped by missing pattern, one :class:`Design` of the observed coordinates per pattern.
+    """Rows with missing values: one :class:`Design` of the observed coordinates per missing pattern
+    ('full', 'tied'), or one :class:`MaskedDesign` of all rows ('diag', 'spherical').
 
     Parameters
     ----------
@@ -404,6 +468,11 @@ class MissingDesign:
         self.shift = shift
         self.iu = _triu(self.n)[:2]
         self.n_features = 1 + self.n + n_second_order(self.n, covariance_type)
+        self.patterns = []
+        self.masked = None
+        if covariance_type in ("diag", "spherical"):
+            self.masked = MaskedDesign(X, covariance_type, shift)
+            return
         observed = ~np.isnan(X)
         if self.n <= 62:  # one integer code per row: much faster than np.unique(axis=0)
             codes = observed.astype(np.int64) @ (np.int64(1) << np.arange(self.n, dtype=np.int64))
@@ -417,7 +486,6 @@ class MissingDesign:
         sizes = [1 + int(p.sum()) + n_second_order(int(p.sum()), covariance_type) for p in patterns]
         cache = 8 * int(np.dot(sizes, counts)) <= _FEATURE_CACHE_BYTES
         self.masks = patterns
-        self.patterns = []
         for mask, rows in zip(patterns, np.split(order, np.cumsum(counts)[:-1]), strict=True):
             o, h = np.flatnonzero(mask), np.flatnonzero(~mask)
             design = Design(X[np.ix_(rows, o)], covariance_type, shift[o], cache=cache)
@@ -427,8 +495,8 @@ class MissingDesign:
 class _Conditional(NamedTuple):
     C: np.ndarray  # log-joint coefficients of the observed marginal, (k, features of o)
     a: np.ndarray  # (k, |h|)
-    B: np.ndarray | None  # (k or 1, |h|, |o|); None for 'diag'/'spherical' (x_h independent of x_o)
-    cov: np.ndarray  # conditional covariance (k or 1, |h|, |h|), or variances (k, |h|)
+    B: np.ndarray  # (k or 1, |h|, |o|)
+    cov: np.ndarray  # conditional covariance (k or 1, |h|, |h|)
 
 
 # Patterns handled together in the batched conditional computation (bounds its temporaries).
@@ -438,11 +506,13 @@ _PATTERN_CHUNK = 256
 def _conditionals(design: MissingDesign, weights, means, cov) -> list:
     """The observed marginal and the conditional x_h | x_o of every component, for every incomplete pattern.
 
-    For 'full'/'tied' all patterns go through a few batched LAPACK calls: pattern p's Sigma_oo is
-    embedded in the n x n matrix M_p = [[Sigma_oo, 0], [0, I]] (in the original coordinate order),
-    whose inverse holds Sigma_oo^-1 in the same place and whose determinant is |Sigma_oo|. Then
-    G = Sigma (M_p^-1 with its identity block zeroed) has B = Sigma_ho Sigma_oo^-1 in its (h, o) block,
-    Sigma - G Sigma has the conditional covariance in its (h, h) block, and mu - G mu has a = mu_h - B mu_o.
+    ('full'/'tied'; 'diag'/'spherical' use :class:`MaskedDesign`.) All patterns go through a few
+    batched LAPACK calls: pattern p's Sigma_oo is embedded in the n x n matrix
+    M_p = [[Sigma_oo, 0], [0, I]] (in the original coordinate order), whose inverse holds
+    Sigma_oo^-1 in the same place and whose determinant is |Sigma_oo|. Then
+    G = Sigma (M_p^-1 with its identity block zeroed) has B = Sigma_ho Sigma_oo^-1 in its (h, o)
+    block, Sigma - G Sigma has the conditional covariance in its (h, h) block, and mu - G mu has
+    a = mu_h - B mu_o.
     Python then only slices, once per pattern.
 
     Returns
@@ -454,14 +524,6 @@ def _conditionals(design: MissingDesign, weights, means, cov) -> list:
     k = means.shape[0]
     out = [None] * len(design.patterns)
     todo = [i for i, p in enumerate(design.patterns) if p.hidden.size]
-    if ctype in ("diag", "spherical"):
-        for i in todo:
-            p = design.patterns[i]
-            o, h = p.observed, p.hidden
-            var = cov if ctype == "diag" else np.broadcast_to(cov[:, None], (k, n))
-            C = compile_log_joint(weights, means[:, o], 1.0 / np.sqrt(var[:, o] if ctype == "diag" else cov), ctype)
-            out[i] = _Conditional(C, means[:, h], None, var[:, h])
-        return out
     S = cov if ctype == "full" else cov[None]
     eye = np.eye(n)
     with np.errstate(divide="ignore"):
@@ -496,7 +558,10 @@ def _conditionals(design: MissingDesign, weights, means, cov) -> list:
 
 
 def _expected_stats(T_o: np.ndarray, p: _Pattern, cond: _Conditional, n: int, covariance_type: str) -> np.ndarray:
-    """sum_i w_ij E[f(x^(i)) | x_o^(i), z = j] in the full feature layout, from the pattern's observed statistics."""
+    """sum_i w_ij E[f(x^(i)) | x_o^(i), z = j] in the full feature layout, from the pattern's observed statistics.
+
+    ('full'/'tied': the affine map in the comment above :class:`MissingDesign`.)
+    """
     o, h = p.observed, p.hidden
     k, no = T_o.shape[0], o.size
     N, s_o, second = T_o[:, 0], T_o[:, 1 : 1 + no], T_o[:, 1 + no :]
@@ -504,36 +569,28 @@ def _expected_stats(T_o: np.ndarray, p: _Pattern, cond: _Conditional, n: int, co
     T[:, 0] = N
     T[:, 1 + o] = s_o
     a = cond.a
-    if covariance_type in ("full", "tied"):
-        iu0, iu1, _ = _triu(no)
-        S_oo = np.empty((k, no, no))
-        S_oo[:, iu0, iu1] = second
-        S_oo[:, iu1, iu0] = second
-        Bs = np.matmul(cond.B, s_o[:, :, None])[:, :, 0]  # B s_o, (k, |h|)
-        BS = np.matmul(cond.B, S_oo)  # B S_oo, (k, |h|, |o|)
-        S_ho = a[:, :, None] * s_o[:, None, :] + BS
-        aBs = a[:, :, None] * Bs[:, None, :]
-        S_hh = (
-            N[:, None, None] * (a[:, :, None] * a[:, None, :] + cond.cov)
-            + aBs
-            + aBs.transpose(0, 2, 1)
-            + np.matmul(BS, cond.B.transpose(0, 2, 1))
-        )
-        S2 = np.empty((k, n, n))
-        S2[:, o[:, None], o] = S_oo
-        S2[:, h[:, None], o] = S_ho
-        S2[:, o[:, None], h] = S_ho.transpose(0, 2, 1)
-        S2[:, h[:, None], h] = S_hh
-        T[:, 1 + h] = N[:, None] * a + Bs
-        full_iu0, full_iu1 = _triu(n)[:2]
-        T[:, 1 + n :] = S2[:, full_iu0, full_iu1]
-    elif covariance_type == "diag":
-        T[:, 1 + h] = N[:, None] * a
-        T[:, 1 + n + o] = second
-        T[:, 1 + n + h] = N[:, None] * (a * a + cond.cov)
-    else:
-        T[:, 1 + h] = N[:, None] * a
-        T[:, 1 + n] = second[:, 0] + N * ((a * a).sum(axis=1) + cond.cov.sum(axis=1))
+    iu0, iu1, _ = _triu(no)
+    S_oo = np.empty((k, no, no))
+    S_oo[:, iu0, iu1] = second
+    S_oo[:, iu1, iu0] = second
+    Bs = np.matmul(cond.B, s_o[:, :, None])[:, :, 0]  # B s_o, (k, |h|)
+    BS = np.matmul(cond.B, S_oo)  # B S_oo, (k, |h|, |o|)
+    S_ho = a[:, :, None] * s_o[:, None, :] + BS
+    aBs = a[:, :, None] * Bs[:, None, :]
+    S_hh = (
+        N[:, None, None] * (a[:, :, None] * a[:, None, :] + cond.cov)
+        + aBs
+        + aBs.transpose(0, 2, 1)
+        + np.matmul(BS, cond.B.transpose(0, 2, 1))
+    )
+    S2 = np.empty((k, n, n))
+    S2[:, o[:, None], o] = S_oo
+    S2[:, h[:, None], o] = S_ho
+    S2[:, o[:, None], h] = S_ho.transpose(0, 2, 1)
+    S2[:, h[:, None], h] = S_hh
+    T[:, 1 + h] = N[:, None] * a + Bs
+    full_iu0, full_iu1 = _triu(n)[:2]
+    T[:, 1 + n :] = S2[:, full_iu0, full_iu1]
     return T
 
 
@@ -544,6 +601,9 @@ def em_pass_missing(design: MissingDesign, weights, means, cov, C):
     T has the layout of :func:`em_pass` on complete data, with E[x] and E[x x^T]
     (including the conditional covariance) in place of x and x x^T.
     """
+    if design.masked is not None:
+        log_lik, Tm = em_pass(design.masked, _masked_log_joint(weights, means, cov, design.covariance_type))
+        return log_lik, _masked_expected_stats(Tm, means, cov, design.n, design.covariance_type)
     T = np.zeros((C.shape[0], design.n_features))
     log_lik = 0.0
     for p, cond in zip(design.patterns, _conditionals(design, weights, means, cov), strict=True):
@@ -564,6 +624,8 @@ def _pattern_log_joint_coefficients(design: MissingDesign, weights, means, cov, 
 
 def log_joint_missing(design: MissingDesign, weights, means, cov, C) -> np.ndarray:
     """ln p(x_o^(i), z = j; Theta) for all rows (each on its observed coordinates), shape (m, k)."""
+    if design.masked is not None:
+        return log_joint_blocks(design.masked, _masked_log_joint(weights, means, cov, design.covariance_type))
     out = np.empty((design.m, C.shape[0]))
     for p, Cp, _ in _pattern_log_joint_coefficients(design, weights, means, cov, C):
         out[p.rows] = log_joint_blocks(p.design, Cp)
@@ -572,6 +634,8 @@ def log_joint_missing(design: MissingDesign, weights, means, cov, C) -> np.ndarr
 
 def final_pass_missing(design: MissingDesign, weights, means, cov, C):
     """Observed-data log-likelihood and the most probable component of every row."""
+    if design.masked is not None:
+        return final_pass(design.masked, _masked_log_joint(weights, means, cov, design.covariance_type))
     labels = np.empty(design.m, dtype=np.intp)
     log_lik = 0.0
     for p, Cp, _ in _pattern_log_joint_coefficients(design, weights, means, cov, C):
@@ -584,6 +648,13 @@ def final_pass_missing(design: MissingDesign, weights, means, cov, C):
 def impute_missing(design: MissingDesign, X: np.ndarray, weights, means, cov, C) -> np.ndarray:
     """X with each NaN replaced by E[x_h | x_o] = sum_j w_j (a_j + B_j x_o) (shifted coordinates)."""
     out = X.copy()
+    if design.masked is not None:  # x_h is independent of x_o given z: E[x_h | x_o] = sum_j w_j mu_j,h
+        L = log_joint_missing(design, weights, means, cov, C)
+        L -= L.max(axis=1, keepdims=True)
+        W = np.exp(L)
+        W /= W.sum(axis=1, keepdims=True)
+        nan = np.isnan(X)
+        return np.where(nan, W @ means + design.shift, X)
     for p, Cp, cond in _pattern_log_joint_coefficients(design, weights, means, cov, C):
         if cond is None:
             continue
@@ -591,13 +662,10 @@ def impute_missing(design: MissingDesign, X: np.ndarray, weights, means, cov, C)
         L -= L.max(axis=1, keepdims=True)
         W = np.exp(L)
         W /= W.sum(axis=1, keepdims=True)
-        if cond.B is None:
-            fill = W @ cond.a
-        else:
-            xo = X[np.ix_(p.rows, p.observed)] - design.shift[p.observed]
-            B = np.broadcast_to(cond.B, (len(cond.a), *cond.B.shape[1:]))  # 'tied' shares one B
-            means_h = cond.a[None] + np.einsum("kho,ro->rkh", B, xo)
-            fill = np.einsum("rk,rkh->rh", W, means_h)
+        xo = X[np.ix_(p.rows, p.observed)] - design.shift[p.observed]
+        B = np.broadcast_to(cond.B, (len(cond.a), *cond.B.shape[1:]))  # 'tied' shares one B
+        means_h = cond.a[None] + np.einsum("kho,ro->rkh", B, xo)
+        fill = np.einsum("rk,rkh->rh", W, means_h)
         out[np.ix_(p.rows, p.hidden)] = fill + design.shift[p.hidden]
     return out
 
