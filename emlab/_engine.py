@@ -21,6 +21,11 @@ log10(spread^2 / variance) of its 16 digits in the quadratic form (as in
 scikit-learn's 'diag' and 'spherical' code), which matters only for a component
 that has all but collapsed.
 
+Missing values (NaN) keep the same pass: for 'full'/'tied' one pass per missing pattern
+over the observed coordinates, whose statistics map affinely to the expected ones
+(:class:`MissingDesign`); for 'diag'/'spherical' one pass over all rows with
+observed-indicator features (:class:`MaskedDesign`).
+
 Only numpy's BLAS/LAPACK run in the loop. numpy and scipy each load their own
 OpenBLAS here, and alternating the two costs milliseconds per switch with
 several threads; long loops additionally run with BLAS limited to one thread

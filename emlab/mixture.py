@@ -8,6 +8,9 @@ M-step, the KL gap), optional parameter snapshots, and a ``callback``.
 
 It is one model on the EM driver of :mod:`emlab.base`; what it adds is the
 Gaussian E- and M-step, computed by the fast engine of :mod:`emlab._engine`.
+Two opt-in course extras: ``missing='marginalize'`` (EM with NaN entries as
+missing at random, :mod:`emlab.missing`) and ``prior`` (MAP-EM with a conjugate
+prior, :mod:`emlab.prior`).
 """
 
 from __future__ import annotations
@@ -291,7 +294,10 @@ class GaussianMixture(BaseMixture):
     # -- the model on the EM driver ------------------------------------------------------------------
 
     def _check_parameters(self, X):
-        """Validate covariance_type, reg_covar and the *_init arrays; return the arrays (self is not modified)."""
+        """Validate the settings and the *_init arrays; return the arrays.
+
+        The only thing stored (privately) is the resolved prior, whose defaults depend on X.
+        """
         check_covariance_type(self.covariance_type)
         if not (is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
             raise ValueError(f"The 'reg_covar' parameter must be a finite float >= 0; got {self.reg_covar!r}.")
