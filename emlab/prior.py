@@ -169,8 +169,9 @@ def default_prior(X, n_components: int, covariance_type: str = "full") -> Conjug
       does), and its mean variance tr(S) / n for 'spherical'.
 
     NaN entries of X are left out: the mean per column, the covariance from the
-    rows where both coordinates are observed (its diagonal if that is not
-    positive definite). K^(2/n) spreads the data's volume over K components:
+    rows where both coordinates are observed. As in mclust, only the diagonal of
+    S is kept when m <= n; it is also kept when S is not positive definite
+    (collinear features, or a pairwise estimate from missing data). K^(2/n) spreads the data's volume over K components:
     K ellipsoids of covariance Lambda fill about the volume of one of covariance S.
 
     Parameters
@@ -453,6 +454,20 @@ def map_m_step(N, sum_x, sum_xx, prior: ConjugatePrior, reg_covar: float = 0.0):
     ``reg_covar`` is then added to every variance, as scikit-learn adds it to the
     maximum-likelihood covariance; with ``reg_covar > 0`` the step maximises the
     bound only up to that ridge (use 0 for exact MAP-EM).
+
+    Derivation ('full'; the other types differ only in what Sigma may be). Up to
+    constants the objective is, per component,
+
+        (N_j + alpha - 1) ln phi_j - ((N_j + nu + n + 2) / 2) ln|Sigma_j|
+        - (1/2) tr(Sigma_j^-1 [Lambda + sum_i w_j^(i) (x^(i) - mu_j)(x^(i) - mu_j)^T
+                               + kappa (mu_j - mu_P)(mu_j - mu_P)^T]).
+
+    d/d mu_j: Sigma_j^-1 [s_j - N_j mu_j - kappa (mu_j - mu_P)] = 0 gives mu_j. With that
+    mu_j the bracket is Lambda + B_j, and the derivative of -(c/2) ln|Sigma| - tr(Sigma^-1 A)/2
+    with respect to Sigma^-1 is (c Sigma - A)/2, zero at Sigma_j = (Lambda + B_j) / c. The
+    weights maximise sum_j (N_j + alpha - 1) ln phi_j on the simplex (Lagrange multiplier
+    m + K (alpha - 1)). :func:`map_objective` is this objective; the tests check that its
+    finite-difference gradient vanishes at the closed form.
 
     Parameters
     ----------
