@@ -316,18 +316,21 @@ class GaussianMixture(BaseMixture):
     def _validate_data(self, X, *, reset: bool, method: str) -> np.ndarray:
         """X as in :class:`BaseMixture`; with ``missing='marginalize'`` NaN entries are kept (inf still raises)."""
         self._check_missing_option()
-        arr = _real_array_or_none(X)
-        nan = None if arr is None else np.isnan(arr)
-        if nan is None or not nan.any():
-            return super()._validate_data(X, reset=reset, method=method)
-        if self.missing == "error":
+        if self.missing == "error":  # scikit-learn's behaviour, at no extra cost; the error names the option
             try:
-                super()._validate_data(X, reset=reset, method=method)
+                return super()._validate_data(X, reset=reset, method=method)
             except ValueError as exc:
+                arr = _real_array_or_none(X) if "NaN" in str(exc) else None
+                if arr is None or not np.isnan(arr).any():
+                    raise
                 raise ValueError(
                     f"{exc} Or, to treat NaN entries as missing at random, use "
                     f"{type(self).__name__}(missing='marginalize')."
                 ) from None
+        arr = _real_array_or_none(X)
+        nan = None if arr is None else np.isnan(arr)
+        if nan is None or not nan.any():
+            return super()._validate_data(X, reset=reset, method=method)
         # Validate everything else with the NaN entries set to 0, then put them back.
         out = super()._validate_data(np.where(nan, 0.0, arr), reset=reset, method=method)
         out[nan] = np.nan
