@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_em.py            # full run: m in 1e3..1e6 (several minutes)
     python benchmarks/bench_em.py --quick    # m in 1e3..1e5, fewer repeats (about a minute)
     python benchmarks/bench_em.py --bernoulli   # only emlab.BernoulliMixture (see bench_bernoulli)
+    python benchmarks/bench_em.py --missing  # only the missing-values case (issue 12), about a minute
 
 Every timing starts from the same Theta^(0) (weights, means and precisions
 passed as *_init), runs a fixed number of EM iterations (tol=0), and the runs of
@@ -21,6 +22,11 @@ Floors this benchmark reports on (issue 2, section 5):
   * emlab <= 0.5 x scikit-learn per iteration at m >= 1e5 with 1 thread, for both shapes;
   * emlab with default threads no slower than with 1 thread (measured emlab-only, interleaved);
   * the 70-point 2-D example (K=2, tol=1e-4) fits in <= 1 ms.
+
+Missing values (issue 12, ``--missing``): m = 1e5, n = 5, k = 4 with 20% of the
+entries removed at random (each row keeps at least one), fitted with
+``missing='marginalize'``, against the same fit on the complete data, both from
+the same Theta^(0). Goal: per-iteration time within 3x of the complete fit.
 """
 
 from __future__ import annotations
@@ -243,6 +249,85 @@ def bench_bernoulli(sizes, repeats, n=64, k=10, n_iter=10):
         print(f"m={m:>8} threads={label:>7}: emlab/numpy = {r:.3f}  [{verdict}, 10% noise allowed]")
     print(f"digits K=10 fit: {t_digits * 1e3:.1f} ms  [{'ok' if t_digits <= 0.25 else 'ABOVE 0.25 s'}]")
     return ratios, t_digits
+def remove_at_random(X, fraction, seed=1):
+    """X with a ``fraction`` of its entries set to NaN at random; a row left empty keeps its first value."""
+    rng = np.random.default_rng(seed)
+    Xm = X.copy()
+    Xm[rng.random(X.shape) < fraction] = np.nan
+    empty = np.isnan(Xm).all(axis=1)
+    Xm[empty, 0] = X[empty, 0]
+    return Xm
+
+
+def bench_missing(repeats, m=100_000, n=5, k=4, fraction=0.2, short=5, long=25):
+    """Per-iteration time of EM with missing values vs the same fit on complete data (issue 12).
+
+    Two measures, both as medians over interleaved repeats: the whole fit divided by its
+    iterations (``long`` iterations, setup included, as in the tables above), and the marginal cost
+    of one more iteration, (t(long) - t(short)) / (long - short), which leaves out the one-off
+    grouping of rows by missing pattern. With one BLAS thread the CPU time of the process is
+    reported too: on a shared machine it is much less disturbed by other processes than wall time.
+    """
+    X, start = make_problem(m, n, k)
+    Xm = remove_at_random(X, fraction)
+    n_patterns = len(np.unique(np.isnan(Xm), axis=0))
+    print(
+        f"\n== missing values: m={m}, n={n}, k={k}, {np.isnan(Xm).mean():.1%} of entries missing, "
+        f"{np.mean(np.isnan(Xm).any(axis=1)):.1%} of rows incomplete, {n_patterns} patterns =="
+    )
+    head = (
+        f"{'covariance':>10} {'threads':>8} {'complete ms/it':>15} {'missing ms/it':>14} {'ratio':>7} "
+        f"{'complete marg.':>15} {'missing marg.':>14} {'ratio':>7} {'CPU ratio':>10} {'CPU marg.':>10}"
+    )
+    print(head)
+    print("-" * len(head))
+    ratios = {}
+    for covariance_type in ("full", "tied", "diag", "spherical"):
+        init = dict(start)
+        init["precisions_init"] = {
+            "full": start["precisions_init"],
+            "tied": start["precisions_init"][0],
+            "diag": np.diagonal(start["precisions_init"], axis1=1, axis2=2).copy(),
+            "spherical": start["precisions_init"][:, 0, 0].copy(),
+        }[covariance_type]
+        thread_modes = ("1", "default") if covariance_type == "full" else ("1",)
+        for threads in thread_modes:
+            times = {}
+            with threadpool_limits(limits=1) if threads == "1" else contextlib.nullcontext():
+                for r in range(repeats):
+                    cases = [("complete", X, "error"), ("missing", Xm, "marginalize")]
+                    for name, data, missing in cases if r % 2 == 0 else cases[::-1]:
+                        for n_iter in (short, long):
+                            est = GaussianMixture(
+                                k, covariance_type=covariance_type, tol=0.0, max_iter=n_iter, missing=missing, **init
+                            )
+                            cpu0 = time.process_time()
+                            t, _ = time_call(est.fit, data)
+                            times.setdefault((name, n_iter), []).append(t)
+                            times.setdefault(("cpu", name, n_iter), []).append(time.process_time() - cpu0)
+            med = {key: float(np.median(v)) for key, v in times.items()}
+            per = {name: med[(name, long)] / long for name in ("complete", "missing")}
+            marg = {name: (med[(name, long)] - med[(name, short)]) / (long - short) for name in per}
+            cpu_whole = med[("cpu", "missing", long)] / med[("cpu", "complete", long)]
+            cpu_marg = (med[("cpu", "missing", long)] - med[("cpu", "missing", short)]) / (
+                med[("cpu", "complete", long)] - med[("cpu", "complete", short)]
+            )
+            ratios[(covariance_type, threads)] = (per["missing"] / per["complete"], marg["missing"] / marg["complete"])
+            cpu = f"{cpu_whole:10.2f} {cpu_marg:10.2f}" if threads == "1" else f"{'-':>10} {'-':>10}"
+            print(
+                f"{covariance_type:>10} {threads:>8} {per['complete'] * 1e3:15.3f} {per['missing'] * 1e3:14.3f} "
+                f"{per['missing'] / per['complete']:7.2f} {marg['complete'] * 1e3:15.3f} "
+                f"{marg['missing'] * 1e3:14.3f} {marg['missing'] / marg['complete']:7.2f} {cpu}",
+                flush=True,
+            )
+    print("\n== missing-values goal: per-iteration time within 3x of the complete fit ==")
+    for (covariance_type, threads), (whole, marginal) in ratios.items():
+        verdict = "ok" if max(whole, marginal) <= 3.0 else "ABOVE 3x"
+        print(
+            f"{covariance_type:>10}, {threads} thread(s): whole fit / it {whole:.2f}x, marginal {marginal:.2f}x  "
+            f"[{verdict}]"
+        )
+    return ratios
 
 
 def main(argv=None):
@@ -250,6 +335,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="m up to 1e5 and 3 repeats")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per size (default 5, quick 3)")
     parser.add_argument("--sizes", type=float, nargs="*", default=None, help="data sizes m to run")
+    parser.add_argument(
+        "--missing", action="store_true", help="only the missing-values case (m=1e5, n=5, k=4, 20%% missing)"
+    )
     parser.add_argument(
         "--settle", type=float, default=0.25, help="seconds to rest before each timed fit (lets BLAS threads sleep)"
     )
@@ -274,6 +362,9 @@ def main(argv=None):
     blas = [(i["internal_api"], i["num_threads"], i["filepath"].split("/")[-1]) for i in threadpool_info()]
     print("BLAS libraries (api, default threads, file):", blas)
     warnings.simplefilter("ignore")  # tol=0 never converges: silence the ConvergenceWarnings
+    if args.missing:
+        bench_missing(repeats)
+        return
 
     results = {}
     for label, ctx in (("1 BLAS thread", threadpool_limits(limits=1)), ("default threads", contextlib.nullcontext())):

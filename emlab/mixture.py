@@ -8,22 +8,29 @@ M-step, the KL gap), optional parameter snapshots, and a ``callback``.
 
 It is one model on the EM driver of :mod:`emlab.base`; what it adds is the
 Gaussian E- and M-step, computed by the fast engine of :mod:`emlab._engine`.
+Two opt-in course extras: ``missing='marginalize'`` (EM with NaN entries as
+missing at random, :mod:`emlab.missing`) and ``prior`` (MAP-EM with a conjugate
+prior, :mod:`emlab.prior`).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _engine
+from . import prior as _prior
 from ._validation import check_random_state, is_real
 from .base import BaseMixture, ConvergenceWarning, NotFittedError
 from .covariance import check_covariance_type, covariance_shape, expand_covariances, n_parameters
 from .params import GMMParams
 
 __all__ = ["BaseMixture", "ConvergenceWarning", "GaussianMixture", "NotFittedError"]
+
+MISSING_OPTIONS = ("error", "marginalize")
 
 
 class _State(NamedTuple):
@@ -115,6 +122,60 @@ class GaussianMixture(BaseMixture):
     learning_offset : float, default=10.0
         Extension, for :meth:`partial_fit`. A positive offset damps the first
         updates.
+    missing : {'error', 'marginalize'}, default='error'
+        Course extra. 'error': NaN in X raises a ValueError, as in scikit-learn.
+        'marginalize': NaN entries are missing at random and integrated out, for
+        every ``covariance_type``. ``fit`` runs EM with the missing coordinates as
+        latent variables (Ghahramani & Jordan 1994): responsibilities from each
+        row's observed coordinates o, and expected statistics E[x] and
+        E[x x^T] = x_hat x_hat^T + C_j with the conditional mean and covariance of
+        the missing coordinates h,
+        x_h | x_o, z = j ~ N(mu_j,h + Sigma_j,ho Sigma_j,oo^-1 (x_o - mu_j,o),
+        Sigma_j,hh - Sigma_j,ho Sigma_j,oo^-1 Sigma_j,oh) (see :mod:`emlab.missing`).
+        ``score_samples``, ``score``, ``predict``, ``predict_proba`` use each row's
+        observed coordinates; ``lower_bound_`` and ``lower_bounds_`` are the
+        per-sample observed-data log-likelihood; :meth:`impute` fills in NaN.
+        Every row needs at least one observed value. Without NaN in X the fit is
+        the ordinary one. Rows are grouped by missing pattern: one pass over the
+        observed coordinates per pattern, no loop over rows.
+    prior : None, 'conjugate' or dict, default=None
+        Course extra: MAP-EM. None: maximum likelihood (scikit-learn). 'conjugate':
+        a Dirichlet prior on phi and a normal-inverse-Wishart prior on (mu_j, Sigma_j)
+        with the Fraley & Raftery (2007) / mclust defaults; a dict overrides some of
+        them, under scikit-learn's ``BayesianGaussianMixture`` names:
+
+        - ``weight_concentration_prior`` alpha >= 1 (default 1: flat, phi_j = N_j / m);
+        - ``mean_prior`` mu_P, shape (n_features,) (default: the data mean);
+        - ``mean_precision_prior`` kappa > 0 (default 0.01);
+        - ``degrees_of_freedom_prior`` nu (default n_features + 2; > n_features - 1
+          for 'full'/'tied', > 0 for 'diag'/'spherical');
+        - ``covariance_prior`` Lambda: (n_features, n_features) symmetric positive
+          definite for 'full'/'tied', (n_features,) for 'diag', a float for
+          'spherical' (default: the data covariance / K^(2/n), its diagonal for
+          'diag', its mean variance for 'spherical').
+
+        The prior is mu_j | Sigma_j ~ N(mu_P, Sigma_j / kappa), Sigma_j ~ IW(nu, Lambda)
+        (one shared Sigma for 'tied'; an inverse gamma IG(nu/2, Lambda_d/2) per
+        variance for 'diag' and 'spherical'), phi ~ Dirichlet(alpha). The M-step is
+        then, with N_j, s_j = sum_i w_ij x_i (expected values if data are missing),
+        B_j = sum_i w_ij x_i x_i^T + kappa mu_P mu_P^T - (N_j + kappa) mu_j mu_j^T
+        and m the number of rows:
+
+        - phi_j = (N_j + alpha - 1) / (m + K (alpha - 1));
+        - mu_j = (s_j + kappa mu_P) / (N_j + kappa);
+        - 'full': Sigma_j = (Lambda + B_j) / (N_j + nu + n + 2);
+          'tied': Sigma = (Lambda + sum_j B_j) / (m + K + nu + n + 1);
+          'diag': sigma_jd^2 = (Lambda_d + [B_j]_dd) / (N_j + nu + 3);
+          'spherical': sigma_j^2 = (Lambda + tr B_j) / (n (N_j + 1) + nu + 2);
+
+        each followed by ``+ reg_covar`` on the variances (:func:`emlab.prior.map_m_step`).
+        EM then maximises the log-posterior l(Theta) + ln p(Theta): ``lower_bound_``,
+        ``lower_bounds_`` and ``history_`` hold it per sample (totals in
+        ``history_``), and it never decreases. How the prior and ``reg_covar``
+        combine: the prior alone keeps every Sigma_j >= Lambda / (N_j + nu + n + 2),
+        so no component can collapse; ``reg_covar`` is still added on top, as in
+        scikit-learn, which makes each M-step the maximiser only up to that ridge.
+        Pass ``reg_covar=0`` for exact MAP-EM. Works with ``missing='marginalize'``.
 
     Attributes
     ----------
@@ -145,6 +206,9 @@ class GaussianMixture(BaseMixture):
         :meth:`partial_fit`, of every batch before its update.
     n_features_in_ : int
         Number of features seen during fit.
+    prior_ : dict or None
+        The hyperparameters used (defaults filled in from the data), under the
+        keys of ``prior``; None without a prior.
     history_ : dict of ndarray
         Teaching extra. One entry per iteration t = 1..n_iter_ of the best run,
         all TOTALS over the data in nats:
@@ -173,8 +237,11 @@ class GaussianMixture(BaseMixture):
         ``weights_init`` off the simplex, ``precisions_init`` not symmetric
         positive definite, the wrong number of features after fit, or a
         component collapsing to a singular covariance (raise ``reg_covar``);
-        an unknown ``accelerate``, ``learning_decay`` outside (0.5, 1], and a
-        :meth:`partial_fit` batch with NaN or the wrong number of features.
+        an unknown ``accelerate``, ``learning_decay`` outside (0.5, 1], a
+        :meth:`partial_fit` batch with NaN or the wrong number of features;
+        an unknown ``missing`` or ``prior``, a prior hyperparameter of the wrong
+        shape, out of range or not positive definite; with
+        ``missing='marginalize'``, a row (or, in fit, a column) with no observed value.
     NotFittedError
         (a ValueError and AttributeError) when a method or a fitted attribute
         (``weights_``, ``history_``, ``params_``, ...) is used before ``fit``.
@@ -230,6 +297,8 @@ class GaussianMixture(BaseMixture):
         accelerate=None,
         learning_decay=0.7,
         learning_offset=10.0,
+        missing="error",
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -250,15 +319,59 @@ class GaussianMixture(BaseMixture):
         self.accelerate = accelerate
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.missing = missing
+        self.prior = prior
 
     # -- the model on the EM driver ------------------------------------------------------------------
 
     def _check_parameters(self, X):
-        """Validate covariance_type, reg_covar and the *_init arrays; return the arrays (self is not modified)."""
+        """Validate the settings and the *_init arrays; return the arrays.
+
+        The only thing stored (privately) is the resolved prior, whose defaults depend on X.
+        """
         check_covariance_type(self.covariance_type)
         if not (is_real(self.reg_covar) and self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
             raise ValueError(f"The 'reg_covar' parameter must be a finite float >= 0; got {self.reg_covar!r}.")
+        self._check_missing_option()
+        # The prior's data-dependent defaults (mean, covariance of X) are fixed here, in X's coordinates.
+        self._prior_resolved = _prior.resolve_prior(self.prior, X, self.n_components, self.covariance_type)
         return self._check_inits(X)
+
+    def _check_missing_option(self):
+        if not (isinstance(self.missing, str) and self.missing in MISSING_OPTIONS):
+            raise ValueError(
+                f"Unknown missing={self.missing!r}; use 'error' (NaN in X raises, as in scikit-learn) or "
+                "'marginalize' (NaN entries are missing at random and integrated out)."
+            )
+
+    def _validate_data(self, X, *, reset: bool, method: str) -> np.ndarray:
+        """X as in :class:`BaseMixture`; with ``missing='marginalize'`` NaN entries are kept (inf still raises)."""
+        self._check_missing_option()
+        if self.missing == "error":  # scikit-learn's behaviour, at no extra cost; the error names the option
+            try:
+                return super()._validate_data(X, reset=reset, method=method)
+            except ValueError as exc:
+                arr = _real_array_or_none(X) if "NaN" in str(exc) else None
+                if arr is None or not np.isnan(arr).any():
+                    raise
+                raise ValueError(
+                    f"{exc} Or, to treat NaN entries as missing at random, use "
+                    f"{type(self).__name__}(missing='marginalize')."
+                ) from None
+        arr = _real_array_or_none(X)
+        nan = None if arr is None else np.isnan(arr)
+        if nan is None or not nan.any():
+            return super()._validate_data(X, reset=reset, method=method)
+        # Validate everything else with the NaN entries set to 0, then put them back.
+        out = super()._validate_data(np.where(nan, 0.0, arr), reset=reset, method=method)
+        out[nan] = np.nan
+        if reset and nan.all(axis=0).any():
+            c = int(np.flatnonzero(nan.all(axis=0))[0])
+            raise ValueError(
+                f"Column {c} of X has no observed value, so nothing can be learnt about it; drop that column."
+            )
+        _check_rows_observed(nan, f"{type(self).__name__}.{method}")
+        return out
 
     def _check_inits(self, X):
         k, n = self.n_components, X.shape[1]
@@ -298,8 +411,14 @@ class GaussianMixture(BaseMixture):
 
     def _prepare(self, X, fitted=False):
         """The engine's feature expansion of X, about the data mean (fit) or the mixture mean (prediction)."""
+        missing = self.missing == "marginalize" and np.isnan(X).any()
         # Expanding about a central point keeps the second moments accurate (no cancellation).
-        shift = self.weights_ @ self.means_ if fitted else X.mean(axis=0)
+        shift = self.weights_ @ self.means_ if fitted else (np.nanmean(X, axis=0) if missing else X.mean(axis=0))
+        if not fitted:
+            resolved = getattr(self, "_prior_resolved", None)
+            self._prior_fit = None if resolved is None else resolved.shifted(shift)
+        if missing:
+            return _engine.MissingDesign(X, self.covariance_type, shift)
         return _engine.Design(X, self.covariance_type, shift)
 
     def _em_context(self, design):
@@ -311,6 +430,8 @@ class GaussianMixture(BaseMixture):
 
     def _e_step(self, design, state):
         """E-step: l(Theta) and the responsibility-weighted sufficient statistics T, in one pass."""
+        if isinstance(design, _engine.MissingDesign):
+            return _engine.em_pass_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.em_pass(design, state.C)
 
     def _expected_log_joint(self, design, state, T):
@@ -319,19 +440,42 @@ class GaussianMixture(BaseMixture):
     def _m_step(self, design, T):
         """M-step from sufficient statistics (scikit-learn's closed form and nk + 10 eps guard)."""
         try:
-            return self._state(*_engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type))
+            prior = getattr(self, "_prior_fit", None)
+            if prior is not None:
+                return self._state(
+                    *_engine.map_m_step_from_stats(T, design, self.reg_covar, self.covariance_type, prior)
+                )
+            scatter = None
+            if isinstance(design, _engine.MissingDesign) and self.covariance_type == "tied":
+                scatter = _engine.second_moments(T, design.n, "tied").sum(axis=0)  # expected sum x x^T
+            return self._state(*_engine.m_step_from_stats(T, design, self.reg_covar, self.covariance_type, scatter))
         except _engine.CollapseError as exc:
             raise ValueError(f"{exc} (reg_covar is {self.reg_covar:g}.)") from None
 
     def _log_joint(self, design, state):
+        if isinstance(design, _engine.MissingDesign):  # each row on its observed coordinates
+            return _engine.log_joint_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.log_joint_blocks(design, state.C)
 
     def _final_pass(self, design, state):
+        if isinstance(design, _engine.MissingDesign):
+            return _engine.final_pass_missing(design, state.weights, state.means, state.covariances, state.C)
         return _engine.final_pass(design, state.C)
+
+    def _log_prior(self, state) -> float:
+        """ln p(Theta) of the conjugate prior (0 without one): the driver then maximises the log-posterior."""
+        prior = getattr(self, "_prior_fit", None)
+        if prior is None:
+            return 0.0
+        return _prior.log_prior(state.weights, state.means, state.covariances, prior)
 
     def _initialize(self, X, design, random_state, inits):
         """Theta^(0) from init_params and the *_init arrays, as scikit-learn builds it."""
         weights_init, means_init, precisions_init = inits
+        if isinstance(design, _engine.MissingDesign):
+            # k-means and the first M-step need complete rows: start from the column means filled in.
+            X = np.where(np.isnan(X), design.shift, X)
+            design = _engine.Design(X, self.covariance_type, design.shift)
         weights = means = cov = prec_chol = None
         if weights_init is None or means_init is None or precisions_init is None:
             resp = self._initial_resp(X, random_state)
@@ -365,6 +509,8 @@ class GaussianMixture(BaseMixture):
             self.precisions_ = prec_chol @ prec_chol.T
         else:
             self.precisions_ = prec_chol**2
+        resolved = getattr(self, "_prior_resolved", None)
+        self.prior_ = None if resolved is None else resolved.as_dict()
 
     def _as_params(self, state, design) -> GMMParams:
         k, n = state.means.shape
@@ -384,6 +530,42 @@ class GaussianMixture(BaseMixture):
         return GMMParams(
             phi=self.weights_, mu=self.means_, Sigma=expand_covariances(self.covariances_, self.covariance_type, k, n)
         )
+
+    def impute(self, X):
+        """A copy of X with every NaN replaced by its conditional mean under the fitted mixture.
+
+        For a row with observed coordinates o and missing ones h,
+        E[x_h | x_o] = sum_j w_j m_j: the responsibilities w_j = p(z = j | x_o)
+        (from the observed coordinates only) weight the components' conditional
+        means m_j = mu_j,h + Sigma_j,ho Sigma_j,oo^-1 (x_o - mu_j,o). Works for any
+        fitted model, whatever its ``missing`` setting.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing value; every row needs at least one observed value.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features)
+            Observed values unchanged.
+
+        Raises
+        ------
+        ValueError
+            If a row has no observed value, X contains inf, or has the wrong number of features.
+        """
+        self._check_is_fitted()
+        arr = _real_array_or_none(X)
+        nan = np.isnan(arr) if arr is not None else None
+        if nan is None or not nan.any():
+            return super()._validate_data(X, reset=False, method="impute").copy()
+        X = super()._validate_data(np.where(nan, 0.0, arr), reset=False, method="impute")
+        X[nan] = np.nan
+        _check_rows_observed(nan, f"{type(self).__name__}.impute")
+        design = _engine.MissingDesign(X, self.covariance_type, self.weights_ @ self.means_)
+        state = self._fitted_state(design)
+        return _engine.impute_missing(design, X, state.weights, state.means, state.covariances, state.C)
 
     def _n_parameters(self) -> int:
         """Number of free parameters: (k - 1) weights, k n means, and the covariance entries."""
@@ -470,6 +652,13 @@ class GaussianMixture(BaseMixture):
 
     def _online_frame(self, X):
         """The stream's shift: the first batch's mean, or the fitted mixture's mean."""
+        if self.prior is not None:
+            # Stepwise EM averages per-sample statistics; a prior's pseudo-counts would be weighed against one
+            # sample instead of the whole stream.
+            raise ValueError(
+                "partial_fit runs stepwise EM for maximum likelihood and does not support a prior: its "
+                "pseudo-counts would count as much as the whole stream. Use prior=None with partial_fit, or fit."
+            )
         return X.mean(axis=0) if X is not None else self.weights_ @ self.means_
 
     def _prepare_batch(self, X, shift):
@@ -539,6 +728,31 @@ class _StatisticsFrame:
         S[self.iu] = second
         S[self.iu[1], self.iu[0]] = second
         return S
+
+
+def _real_array_or_none(X):
+    """X as a float ndarray if it is a real numeric 2-D array (where NaN can be looked for), else None."""
+    if "scipy.sparse" in sys.modules and sys.modules["scipy.sparse"].issparse(X):
+        return None
+    try:
+        arr = np.asarray(X)
+        if arr.ndim != 2 or np.iscomplexobj(arr) or arr.dtype.kind not in "biuf":
+            return None
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_rows_observed(nan, where):
+    empty = nan.all(axis=1)
+    if empty.any():
+        rows = np.flatnonzero(empty)
+        more = f" (and {rows.size - 1} more)" if rows.size > 1 else ""
+        raise ValueError(
+            f"Row {rows[0]}{more} of X has no observed value (all NaN), so {where} cannot use it: with "
+            "missing='marginalize' every row needs at least one observed coordinate. Drop such rows, "
+            "e.g. X[~np.isnan(X).all(axis=1)]."
+        )
 
 
 def _from_precisions(precisions, covariance_type):

@@ -269,7 +269,9 @@ def test_get_set_params_and_clone():
     defaults = SkGaussianMixture().get_params()
     ours = GaussianMixture().get_params()
     assert {k: ours[k] for k in defaults} == defaults  # same names and defaults as scikit-learn
-    assert set(ours) - set(defaults) == {"callback", "record_params", "accelerate", "learning_decay", "learning_offset"}
+    assert set(ours) - set(defaults) == {
+        "callback", "record_params", "accelerate", "learning_decay", "learning_offset", "missing", "prior"
+    }
     twin = clone(gm)
     assert twin.get_params() == params and twin is not gm
     gm.set_params(n_components=2, tol=1e-5)

@@ -150,3 +150,9 @@ def test_learning_decay_one_is_accepted_and_steps_shrink():
     rhos = [rate.step_size(t, 10.0, 1.0) for t in range(1, 5)]
     assert rhos == pytest.approx([1 / 11, 1 / 12, 1 / 13, 1 / 14])
     GaussianMixture(2, learning_decay=1.0, random_state=0).partial_fit(draw(50, np.random.default_rng(0)))
+
+
+def test_partial_fit_refuses_a_prior():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="does not support a prior"):
+        GaussianMixture(2, prior="conjugate").partial_fit(X)
