@@ -13,7 +13,8 @@ step every re-run of a notebook with a widget (02, 06) rewrote hundreds of lines
 replaced by a hash of the notebook's name and the model's place in a fixed walk (widget views in cell
 order, then the models each one references, depth first), everywhere it occurs: the ``model_id`` of the
 widget views in the outputs, the keys of ``metadata.widgets`` and the ``IPY_MODEL_<id>`` references inside
-the state. The widget state itself is kept (JupyterLab and embedded HTML can show the widgets from it), and
+the state. Consecutive stdout chunks of a cell are joined into one, since how the kernel splits its output
+depends on the machine's load. The widget state itself is kept (JupyterLab and embedded HTML can show the widgets from it), and
 so are the static fallback pictures next to each widget view and every stored figure.
 """
 
@@ -100,12 +101,36 @@ def execute(path: Path) -> None:
     )  # fmt: skip
 
 
+def coalesce_streams(nb: dict) -> dict:
+    """Join consecutive stdout (or stderr) chunks of a cell into one output.
+
+    A cell that prints several lines may be stored as one chunk or several, depending on how the kernel's
+    output happened to be flushed (a busy machine splits more); joined, the stored text is the same every run.
+    """
+    for cell in nb.get("cells", []):
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (
+                out.get("output_type") == "stream"
+                and prev is not None
+                and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")
+            ):
+                prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return nb
+
+
 def fix_widget_ids(path: Path) -> bool:
-    """Rewrite the notebook with deterministic widget ids; True when the file changed."""
+    """Rewrite the notebook with deterministic widget ids and joined stream chunks; True when the file changed."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    fixed = nbformat.from_dict(canonical_widget_ids(nb, path.stem))
+    fixed = nbformat.from_dict(coalesce_streams(canonical_widget_ids(nb, path.stem)))
     before = path.read_bytes()
     nbformat.write(fixed, path)
     return path.read_bytes() != before
@@ -130,7 +155,7 @@ def main(argv=None) -> int:
             print(f"running {path}", flush=True)
             execute(path)
         if fix_widget_ids(path):
-            print(f"  widget ids made deterministic in {path}", flush=True)
+            print(f"  widget ids made deterministic (and stream chunks joined) in {path}", flush=True)
     return 0
 
 

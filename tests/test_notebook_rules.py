@@ -98,6 +98,15 @@ def test_widget_model_ids_are_deterministic(path):
     assert fixed == nb, f"{n} widget model ids are random (a plain nbconvert run): re-run with scripts/run_notebooks.py"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stream_outputs_are_joined(path):
+    """One stdout output per cell, as scripts/run_notebooks.py stores it: how the kernel splits a cell's printing
+    into chunks depends on the machine's load, so split chunks would make re-runs differ."""
+    nb = load(path)
+    script = _run_notebooks_script()
+    assert script.coalesce_streams(json.loads(json.dumps(nb))) == nb, "re-run with scripts/run_notebooks.py"
+
+
 def test_run_notebooks_script_renumbers_widget_ids_deterministically():
     script = _run_notebooks_script()
     state = {"a" * 32: {"state": {"children": ["IPY_MODEL_" + "b" * 32]}}, "b" * 32: {"state": {"value": 1}},
