@@ -14,8 +14,8 @@ replaced by a hash of the notebook's name and the model's place in a fixed walk 
 order, then the models each one references, depth first), everywhere it occurs: the ``model_id`` of the
 widget views in the outputs, the keys of ``metadata.widgets`` and the ``IPY_MODEL_<id>`` references inside
 the state. Consecutive stdout chunks of a cell are joined into one, since how the kernel splits its output
-depends on the machine's load. The widget state itself is kept (JupyterLab and embedded HTML can show the widgets from it), and
-so are the static fallback pictures next to each widget view and every stored figure.
+depends on the machine's load. The widget state itself is kept (JupyterLab and embedded HTML can show the
+widgets from it), and so are the static fallback pictures next to each widget view and every stored figure.
 """
 
 from __future__ import annotations
