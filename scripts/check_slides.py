@@ -131,8 +131,9 @@ MEASURE_JS = r"""
       if (!worstSide.has(key) || worstSide.get(key).px < px) worstSide.set(key, {el, px, what: 'past the edge'});
     }
     const cs = getComputedStyle(el);
+    // MathJax 3 draws a stretched brace or bar as a long glyph cut to size inside mjx-ext on purpose.
     if (['hidden', 'auto', 'scroll', 'clip'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + tol
-        && el.clientWidth > 0) {
+        && el.clientWidth > 0 && !el.closest('mjx-ext')) {
       const px = el.scrollWidth - el.clientWidth;
       if (!worstSide.has(key) || worstSide.get(key).px < px)
         worstSide.set(key, {el, px, what: `cut inside <${el.tagName.toLowerCase()} class="${el.className}">`});
