@@ -9,7 +9,7 @@ import numpy as np
 
 from ..missing import e_step as missing_e_step
 from ..missing import missing_patterns
-from ..params import mixture_arrays
+from ..params import GMMParams, mixture_arrays
 from ..style import component_style
 from ._common import GREY, ArtistsRecord
 
@@ -33,8 +33,6 @@ def conditional_spread(X, params):
         At observed entries the value itself and 0.
     """
     phi, mu, Sigma = mixture_arrays(params)
-    from ..params import GMMParams
-
     theta = GMMParams(phi=phi, mu=mu, Sigma=Sigma)
     X = np.asarray(X, dtype=float)
     stats = missing_e_step(X, theta)
