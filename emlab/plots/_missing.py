@@ -129,7 +129,7 @@ def imputation_2d(X, params, X_true=None, ax=None, labels=("$x_1$", "$x_2$"),
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
     ax.set_title(title)
-    leg = ax.legend(loc="upper left", fontsize="small")
+    leg = ax.legend(loc="lower right", fontsize="small")
     return ImputationArtists(ax=ax, imputed=imputed, sd=sd, groups=groups, legend=leg)
 
 
