@@ -107,7 +107,7 @@ def imputation_2d(X, params, X_true=None, ax=None, labels=("$x_1$", "$x_2$"),
             raise ValueError(f"X_true must be complete and of X's shape {X.shape}; got shape {X_true.shape}.")
     imputed, sd = conditional_spread(X, params)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.0, 5.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(8.0, 5.0), layout="constrained")
     miss = np.isnan(X)
     complete = ~miss.any(axis=1)
     groups = {"complete": ax.scatter(*X[complete].T, s=14, color=GREY, marker="o", alpha=0.6,
