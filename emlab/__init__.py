@@ -40,9 +40,11 @@ _LAZY_SUBMODULES = (
     "gallery",
     "history",
     "loop",
+    "missing",
     "mixture",
     "params",
     "plots",
+    "prior",
     "rate",
     "style",
 )

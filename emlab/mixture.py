@@ -113,7 +113,7 @@ class GaussianMixture(BaseMixture):
         decreases, and typically several times fewer passes over the data when
         components overlap (EM's rate close to 1). ``n_iter_`` then counts
         EM-map evaluations (passes over the data), ``lower_bounds_`` and
-        ``history_`` the kept points; see :meth:`BaseMixture._run_squarem`.
+        ``history_`` the kept points; see :meth:`emlab._squarem_online.SquaremOnlineEM._run_squarem`.
     learning_decay : float, default=0.7
         Extension, for :meth:`partial_fit`. Step sizes rho_t = (learning_offset
         + t)^(-learning_decay) of stepwise EM; must lie in (0.5, 1] for

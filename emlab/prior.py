@@ -143,7 +143,7 @@ def _data_covariance(X) -> np.ndarray:
         if np.any(np.diag(pairs) < 2):
             c = int(np.flatnonzero(np.diag(pairs) < 2)[0])
             raise ValueError(
-                f"column {c} of X has fewer than 2 observed values, so the default prior has no variance for it. "
+                f"Column {c} of X has fewer than 2 observed values, so the default prior has no variance for it. "
                 "Drop that column, or pass 'covariance_prior' in the prior dict."
             )
         # Means of each pair's common rows would be more exact; the column means keep it simple and

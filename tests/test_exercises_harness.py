@@ -12,7 +12,7 @@ import pytest
 from _exercise_helpers import assert_fails_with, assert_passes, stub
 from scipy.special import logsumexp
 
-from emlab import core, exercises
+from emlab import bernoulli_core, core, exercises
 from emlab.exercises import CheckResult, _harness
 
 ALL_CHECKERS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
@@ -31,11 +31,13 @@ REFERENCE = {
     "check_bic": lambda X, p: (
         -2 * core.log_likelihood(X, p) + ((p.k - 1) + p.k * p.n + p.k * p.n * (p.n + 1) // 2) * np.log(len(X))
     ),
+    "check_bernoulli_e_step": lambda X, phi, mu: bernoulli_core.e_step(X, bernoulli_core.BernoulliParams(phi, mu)),
+    "check_bernoulli_m_step": lambda X, W, alpha: tuple(bernoulli_core.m_step(X, W, alpha)),
 }
 
 
 def test_every_public_checker_is_listed_and_the_reference_passes():
-    assert len(ALL_CHECKERS) == 10 == len(REFERENCE)
+    assert len(ALL_CHECKERS) == len(REFERENCE) and {c.__name__ for c in ALL_CHECKERS} == set(REFERENCE)
     for checker in ALL_CHECKERS:
         assert_passes(checker(REFERENCE[checker.__name__]))
 

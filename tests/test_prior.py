@@ -366,3 +366,10 @@ def test_constant_feature_with_default_prior():
     X[:, 2] = 1.0
     with pytest.raises(ValueError, match=r"constant feature.*pass 'covariance_prior'"):
         GaussianMixture(2, prior="conjugate").fit(X)
+
+
+def test_a_column_with_one_observed_value_has_no_default_variance():
+    X = blobs(60)
+    X[1:, 2] = np.nan
+    with pytest.raises(ValueError, match=r"Column 2 of X has fewer than 2 observed values.*'covariance_prior'"):
+        GaussianMixture(2, missing="marginalize", prior="conjugate").fit(X)
