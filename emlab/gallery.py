@@ -232,6 +232,44 @@ def _digits_prototypes():
     return _plots().image_grid(bm.means_[order], titles=titles, title=title).fig
 
 
+def _imputation_faithful():
+    """Notebook 09: Old Faithful with 30% of the values removed, imputed by the mixture fitted with missing values."""
+    from .mixture import GaussianMixture
+
+    X, _, _ = datasets.standardize(datasets.load_faithful())
+    rng = np.random.default_rng(30)
+    mask = np.zeros(X.size, dtype=bool)
+    mask[rng.choice(X.size, size=round(0.3 * X.size), replace=False)] = True
+    mask = mask.reshape(X.shape)
+    keep = ~mask.all(axis=1)
+    Xm = np.where(mask, np.nan, X)[keep]
+    gm = GaussianMixture(n_components=2, missing="marginalize", random_state=0).fit(Xm)
+    art = _plots().imputation_2d(Xm, gm, X_true=X[keep], labels=("eruption (std.)", "waiting (std.)"),
+                                 title="Old Faithful, 30% missing: imputed values $\\pm$ 2 sd")
+    return art.ax.figure
+
+
+def _failure_rate():
+    """Notebook 09's figure: how often EM meets a singular covariance, by dimension, with and without the prior."""
+    from .mixture import GaussianMixture
+
+    dims, trials = (2, 6, 10, 14), 5
+    rates = {"maximum likelihood": [], "MAP, conjugate prior": []}
+    for n in dims:
+        failed = dict.fromkeys(rates, 0)
+        for trial in range(trials):
+            rng = np.random.default_rng(1000 * n + trial)
+            X = rng.standard_normal((40, n)) + 2 * rng.standard_normal((3, n))[rng.integers(3, size=40)]
+            for name, kw in (("maximum likelihood", {}), ("MAP, conjugate prior", {"prior": "conjugate"})):
+                try:
+                    GaussianMixture(n_components=3, reg_covar=0.0, max_iter=200, random_state=trial, **kw).fit(X)
+                except ValueError:
+                    failed[name] += 1
+        for name in rates:
+            rates[name].append(failed[name] / trials)
+    return _plots().failure_rate(dims, rates, trials=trials).ax.figure
+
+
 #: Every figure of the gallery: {name: zero-argument function returning a matplotlib Figure}.
 GALLERY: dict[str, Callable] = {
     "mixture_1d_hist": _mixture_hist,
@@ -252,6 +290,8 @@ GALLERY: dict[str, Callable] = {
     "em_stepper_frame": _em_stepper_frame,
     "soft_to_hard": _soft_to_hard,
     "digits_prototypes": _digits_prototypes,
+    "imputation_faithful": _imputation_faithful,
+    "failure_rate_mle_map": _failure_rate,
 }
 
 

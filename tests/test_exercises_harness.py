@@ -12,7 +12,7 @@ import pytest
 from _exercise_helpers import assert_fails_with, assert_passes, stub
 from scipy.special import logsumexp
 
-from emlab import bernoulli_core, core, exercises
+from emlab import bernoulli_core, core, exercises, missing, prior
 from emlab.exercises import CheckResult, _harness
 
 ALL_CHECKERS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
@@ -33,6 +33,10 @@ REFERENCE = {
     ),
     "check_bernoulli_e_step": lambda X, phi, mu: bernoulli_core.e_step(X, bernoulli_core.BernoulliParams(phi, mu)),
     "check_bernoulli_m_step": lambda X, W, alpha: tuple(bernoulli_core.m_step(X, W, alpha)),
+    "check_conditional_gaussian": lambda x, o, mu, Sigma: missing.conditional_gaussian(x, o, mu, Sigma),
+    "check_map_sigma_update": lambda N, sx, sxx, mp, kappa, nu, Lam: prior.map_m_step(
+        N, sx, sxx, prior.ConjugatePrior("full", len(N), 1.0, mp, kappa, nu, Lam)
+    )[2],
 }
 
 
