@@ -30,6 +30,8 @@ check_loop_m_step        06         ``fn(X, W, old_params) -> GMMParams`` or ``(
 check_bic                07         ``fn(X, params) -> -2 l + p ln m``, p = (k-1) + k n + k n(n+1)/2
 check_bernoulli_e_step   08         ``fn(X, phi, mu) -> W`` of shape (m, k), binary X, mu (k, n)
 check_bernoulli_m_step   08         ``fn(X, W, alpha) -> (phi, mu)``, mu = (S + alpha) / (N + 2 alpha)
+check_rate_from_trace    10         ``fn(trace) -> lambda``, EM's linear rate from l(Theta^(0..T))
+check_squarem_step       10         ``fn(theta, M, log_lik) -> theta_new``, SQUAREM (S3) + safeguard
 =======================  =========  ===============================================================
 
 ``X`` is (m,) for 1-D data or (m, n); ``params`` is a :class:`~emlab.params.GMMParams`. For 1-D
@@ -38,7 +40,8 @@ data an M-step may return ``mu`` of shape (k,) and ``Sigma`` as (k,) variances.
 The package: ``_harness`` (calling the student's function, comparing, :class:`CheckResult`, the
 messages), ``_cases`` (the mixture problems and the usual mistakes in ln phi_j N_j), and one module per
 notebook (``jensen``, ``em_algorithm``, ``elbo_kl``, ``gmm_derivations``, ``gmm_in_practice``,
-``model_choice``, ``beyond_gaussians``). A new checker is a list of cases and a ``compare(case, out)`` that lists the
+``model_choice``, ``beyond_gaussians``, ``em_speed``). A new checker is a list of cases and a
+``compare(case, out)`` that lists the
 mistakes it diagnoses.
 
 Examples
@@ -57,6 +60,7 @@ from ._harness import CheckResult
 from .beyond_gaussians import check_bernoulli_e_step, check_bernoulli_m_step
 from .elbo_kl import check_elbo, check_kl_divergence
 from .em_algorithm import check_e_step, check_log_likelihood
+from .em_speed import check_rate_from_trace, check_squarem_step
 from .gmm_derivations import check_m_step, check_phi_update
 from .gmm_in_practice import check_loop_m_step
 from .jensen import check_jensen_gap, check_log_jensen_gap
@@ -76,4 +80,6 @@ __all__ = [
     "check_bic",
     "check_bernoulli_e_step",
     "check_bernoulli_m_step",
+    "check_rate_from_trace",
+    "check_squarem_step",
 ]
