@@ -4,7 +4,7 @@ The implementation modules are private, one per figure family (``_density``: 1-D
 likelihood surface; ``_jensen``; ``_bounds``: the EM bound and ELBO/KL; ``_scatter``: 2-D points and
 ellipses; ``_panels``: Bishop's Fig. 9.8; ``_trace``; ``_criteria``; ``_stepper``: the live EM stepper,
 its animation and static fallback; ``_hard_limit``: k-means as the sigma -> 0 limit; ``_images``: Bernoulli
-prototypes and samples). What they share is in ``_common``. The course's example figures are
+prototypes and samples; ``_rate``: how fast EM is). What they share is in ``_common``. The course's example figures are
 built in :mod:`emlab.gallery`.
 """
 
@@ -16,6 +16,7 @@ from ._hard_limit import soft_to_hard
 from ._images import image_grid
 from ._jensen import jensen, jensen_static, jensen_widget
 from ._panels import em_panels
+from ._rate import convergence_gaps, rate_vs_separation, stream_scores
 from ._scatter import ellipses, gmm_2d
 from ._stepper import em_animation, em_static, em_stepper
 from ._trace import loglik_trace
@@ -39,4 +40,7 @@ __all__ = [
     "em_static",
     "soft_to_hard",
     "image_grid",
+    "rate_vs_separation",
+    "convergence_gaps",
+    "stream_scores",
 ]
