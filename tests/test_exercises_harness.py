@@ -12,7 +12,7 @@ import pytest
 from _exercise_helpers import assert_fails_with, assert_passes, stub
 from scipy.special import logsumexp
 
-from emlab import core, exercises
+from emlab import bernoulli_core, core, exercises, rate
 from emlab.exercises import CheckResult, _harness
 
 ALL_CHECKERS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
@@ -31,11 +31,23 @@ REFERENCE = {
     "check_bic": lambda X, p: (
         -2 * core.log_likelihood(X, p) + ((p.k - 1) + p.k * p.n + p.k * p.n * (p.n + 1) // 2) * np.log(len(X))
     ),
+    "check_bernoulli_e_step": lambda X, phi, mu: bernoulli_core.e_step(X, bernoulli_core.BernoulliParams(phi, mu)),
+    "check_bernoulli_m_step": lambda X, W, alpha: tuple(bernoulli_core.m_step(X, W, alpha)),
+    "check_rate_from_trace": lambda trace: rate.linear_rate(
+        trace, using="log_likelihood", floor=1e-10 * (1 + abs(trace[-1]))
+    ),
+    "check_squarem_step": lambda theta, M, log_lik: _squarem_reference(theta, M, log_lik),
 }
 
 
+def _squarem_reference(theta, M, log_lik):
+    # emlab's step with an unbounded step length; alpha = 1 there means theta' = theta2, stabilised by one more step.
+    out, info = rate.squarem_step(theta, M, log_lik, step_max=np.inf)
+    return M(out) if info.n_evaluations == 2 else out
+
+
 def test_every_public_checker_is_listed_and_the_reference_passes():
-    assert len(ALL_CHECKERS) == 10 == len(REFERENCE)
+    assert len(ALL_CHECKERS) == 14 == len(REFERENCE)
     for checker in ALL_CHECKERS:
         assert_passes(checker(REFERENCE[checker.__name__]))
 
