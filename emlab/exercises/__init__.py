@@ -41,8 +41,7 @@ The package: ``_harness`` (calling the student's function, comparing, :class:`Ch
 messages), ``_cases`` (the mixture problems and the usual mistakes in ln phi_j N_j), and one module per
 notebook (``jensen``, ``em_algorithm``, ``elbo_kl``, ``gmm_derivations``, ``gmm_in_practice``,
 ``model_choice``, ``beyond_gaussians``, ``em_speed``). A new checker is a list of cases and a
-``compare(case, out)`` that lists the
-mistakes it diagnoses.
+``compare(case, out)`` that lists the mistakes it diagnoses.
 
 Examples
 --------
