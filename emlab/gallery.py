@@ -270,6 +270,81 @@ def _failure_rate():
     return _plots().failure_rate(dims, rates, trials=trials).ax.figure
 
 
+# ----------------------------------------------------------------------------------------------------------
+# Notebook 10: how fast EM is
+# ----------------------------------------------------------------------------------------------------------
+def _two_components_1d(d, m=1000, seed=1):
+    """60% of m points from N(0, 1) and 40% from N(d, 1), as a column, and a start near the truth."""
+    rng = np.random.default_rng(seed)
+    X = np.r_[rng.normal(0.0, 1.0, 3 * m // 5), rng.normal(d, 1.0, 2 * m // 5)][:, None]
+    start = {"weights_init": [0.5, 0.5], "means_init": [[-0.5], [d + 0.5]], "precisions_init": [[[1.0]], [[1.0]]]}
+    return X, start
+
+
+def _rate_vs_separation():
+    from . import rate
+    from .mixture import GaussianMixture
+
+    seps = [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0]
+    rates = []
+    for d in seps:
+        X, start = _two_components_1d(d)
+        gm = GaussianMixture(2, reg_covar=0.0, tol=1e-14, max_iter=20_000, accelerate="squarem", **start).fit(X)
+        rates.append(rate.largest_eigenvalue(rate.em_jacobian(X, gm.params_)))
+    return _plots().rate_vs_separation(seps, rates).ax.figure
+
+
+def _convergence_gaps():
+    from . import rate
+    from .mixture import GaussianMixture
+
+    X, start = _two_components_1d(2.0)
+    em = GaussianMixture(2, reg_covar=0.0, tol=1e-13, max_iter=20_000, **start).fit(X)
+    M = rate.em_map(X, 2)
+
+    def log_lik(theta):
+        return -rate.negative_log_likelihood_and_gradient(theta, X, 2)[0]
+
+    theta, step_max, passes, values = rate.to_unconstrained(GMMParams(*_start_arrays(start))), 1.0, [0], []
+    values.append(log_lik(theta))
+    while passes[-1] < em.n_iter_ and (len(values) < 2 or values[-1] - values[-2] > 1e-13):
+        theta, info = rate.squarem_step(theta, M, log_lik, step_max)
+        step_max = info.step_max
+        passes.append(passes[-1] + info.n_evaluations)
+        values.append(log_lik(theta))
+    best = max(max(values), max(em.lower_bounds_))
+    gaps = {
+        "plain EM": (np.arange(1, len(em.lower_bounds_) + 1), best - np.asarray(em.lower_bounds_)),
+        "SQUAREM": (np.asarray(passes), best - np.asarray(values)),
+    }
+    return _plots().convergence_gaps(gaps).ax.figure
+
+
+def _start_arrays(start):
+    return start["weights_init"], start["means_init"], np.linalg.inv(np.asarray(start["precisions_init"]))
+
+
+def _stream_scores():
+    from .mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    means = np.array([[0.0, 0.0], [3.0, 1.0], [-1.0, 3.0]])
+
+    def draw(m, gen):
+        z = gen.choice(3, size=m, p=[0.5, 0.3, 0.2])
+        return means[z] + gen.normal(size=(m, 2))
+
+    held_out = draw(10_000, np.random.default_rng(99))
+    online, seen, scores, batches = GaussianMixture(3, random_state=0), [], [], []
+    for t in range(100):
+        batches.append(draw(1000, rng))
+        online.partial_fit(batches[-1])
+        seen.append(1000 * (t + 1))
+        scores.append(online.score(held_out))
+    batch = GaussianMixture(3, random_state=0, tol=1e-6).fit(np.vstack(batches))
+    return _plots().stream_scores(seen, scores, batch.score(held_out)).ax.figure
+
+
 #: Every figure of the gallery: {name: zero-argument function returning a matplotlib Figure}.
 GALLERY: dict[str, Callable] = {
     "mixture_1d_hist": _mixture_hist,
@@ -292,6 +367,11 @@ GALLERY: dict[str, Callable] = {
     "digits_prototypes": _digits_prototypes,
     "imputation_faithful": _imputation_faithful,
     "failure_rate_mle_map": _failure_rate,
+
+
+    "rate_vs_separation": _rate_vs_separation,
+    "convergence_gaps": _convergence_gaps,
+    "stream_scores": _stream_scores,
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from _exercise_helpers import assert_fails_with, assert_passes, stub
 from scipy.special import logsumexp
 
-from emlab import bernoulli_core, core, exercises, missing, prior
+from emlab import bernoulli_core, core, exercises, missing, prior, rate
 from emlab.exercises import CheckResult, _harness
 
 ALL_CHECKERS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
@@ -37,7 +37,17 @@ REFERENCE = {
     "check_map_sigma_update": lambda N, sx, sxx, mp, kappa, nu, Lam: prior.map_m_step(
         N, sx, sxx, prior.ConjugatePrior("full", len(N), 1.0, mp, kappa, nu, Lam)
     )[2],
+    "check_rate_from_trace": lambda trace: rate.linear_rate(
+        trace, using="log_likelihood", floor=1e-10 * (1 + abs(trace[-1]))
+    ),
+    "check_squarem_step": lambda theta, M, log_lik: _squarem_reference(theta, M, log_lik),
 }
+
+
+def _squarem_reference(theta, M, log_lik):
+    # emlab's step with an unbounded step length; alpha = 1 there means theta' = theta2, stabilised by one more step.
+    out, info = rate.squarem_step(theta, M, log_lik, step_max=np.inf)
+    return M(out) if info.n_evaluations == 2 else out
 
 
 def test_every_public_checker_is_listed_and_the_reference_passes():

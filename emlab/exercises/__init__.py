@@ -32,6 +32,8 @@ check_bernoulli_e_step      08         ``fn(X, phi, mu) -> W`` of shape (m, k), 
 check_bernoulli_m_step      08         ``fn(X, W, alpha) -> (phi, mu)``, mu = (S + alpha) / (N + 2 alpha)
 check_conditional_gaussian  09         ``fn(x, observed, mu, Sigma) -> (mean, cov)`` of the missing coordinates
 check_map_sigma_update      09         ``fn(N, sum_x, sum_xx, mean_prior, kappa, nu, Lam) -> Sigma`` (K, n, n)
+check_rate_from_trace       10         ``fn(trace) -> lambda``, EM's linear rate from l(Theta^(0..T))
+check_squarem_step          10         ``fn(theta, M, log_lik) -> theta_new``, SQUAREM (S3) + safeguard
 ==========================  =========  ===============================================================
 
 ``X`` is (m,) for 1-D data or (m, n); ``params`` is a :class:`~emlab.params.GMMParams`. For 1-D
@@ -40,7 +42,7 @@ data an M-step may return ``mu`` of shape (k,) and ``Sigma`` as (k,) variances.
 The package: ``_harness`` (calling the student's function, comparing, :class:`CheckResult`, the
 messages), ``_cases`` (the mixture problems and the usual mistakes in ln phi_j N_j), and one module per
 notebook (``jensen``, ``em_algorithm``, ``elbo_kl``, ``gmm_derivations``, ``gmm_in_practice``,
-``model_choice``, ``beyond_gaussians``, ``missing_map``). A new checker is a list of cases and a
+``model_choice``, ``beyond_gaussians``, ``missing_map``, ``em_speed``). A new checker is a list of cases and a
 ``compare(case, out)`` that lists the mistakes it diagnoses.
 
 Examples
@@ -59,6 +61,7 @@ from ._harness import CheckResult
 from .beyond_gaussians import check_bernoulli_e_step, check_bernoulli_m_step
 from .elbo_kl import check_elbo, check_kl_divergence
 from .em_algorithm import check_e_step, check_log_likelihood
+from .em_speed import check_rate_from_trace, check_squarem_step
 from .gmm_derivations import check_m_step, check_phi_update
 from .gmm_in_practice import check_loop_m_step
 from .jensen import check_jensen_gap, check_log_jensen_gap
@@ -81,4 +84,6 @@ __all__ = [
     "check_bernoulli_m_step",
     "check_conditional_gaussian",
     "check_map_sigma_update",
+    "check_rate_from_trace",
+    "check_squarem_step",
 ]

@@ -5,7 +5,7 @@ likelihood surface; ``_jensen``; ``_bounds``: the EM bound and ELBO/KL; ``_scatt
 ellipses; ``_panels``: Bishop's Fig. 9.8; ``_trace``; ``_criteria``; ``_stepper``: the live EM stepper,
 its animation and static fallback; ``_hard_limit``: k-means as the sigma -> 0 limit; ``_images``: Bernoulli
 prototypes and samples; ``_missing``: imputation with its uncertainty and the MLE-vs-MAP
-failure rate). What they share is in ``_common``. The course's example figures are
+failure rate; ``_rate``: how fast EM is). What they share is in ``_common``. The course's example figures are
 built in :mod:`emlab.gallery`.
 """
 
@@ -18,6 +18,7 @@ from ._images import image_grid
 from ._jensen import jensen, jensen_static, jensen_widget
 from ._missing import failure_rate, imputation_2d
 from ._panels import em_panels
+from ._rate import convergence_gaps, rate_vs_separation, stream_scores
 from ._scatter import ellipses, gmm_2d
 from ._stepper import em_animation, em_static, em_stepper
 from ._trace import loglik_trace
@@ -43,4 +44,7 @@ __all__ = [
     "image_grid",
     "imputation_2d",
     "failure_rate",
+    "rate_vs_separation",
+    "convergence_gaps",
+    "stream_scores",
 ]
