@@ -14,7 +14,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PAIRS = sorted(
     (nb, NOTEBOOKS / "solutions" / f"{nb.stem}_solutions.ipynb")
-    for nb in NOTEBOOKS.glob("0*.ipynb")
+    for nb in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
     if (NOTEBOOKS / "solutions" / f"{nb.stem}_solutions.ipynb").exists()
 )
 
@@ -49,7 +49,7 @@ def _exercises(path: Path) -> dict[str, dict]:
 
 
 def test_every_exercise_notebook_has_a_solution_notebook():
-    with_checkers = [nb for nb in sorted(NOTEBOOKS.glob("0*.ipynb")) if _exercises(nb)]
+    with_checkers = [nb for nb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if _exercises(nb)]
     assert [nb for nb, _ in PAIRS if nb in with_checkers] == with_checkers
     assert {"02", "03", "04", "05", "06", "07", "08", "09", "10"} <= {nb.stem[:2] for nb in with_checkers}
 
