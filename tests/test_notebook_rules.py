@@ -164,3 +164,41 @@ def test_no_helper_is_defined_in_two_notebooks():
                     where[node.name].add(path.name)
     shared = {name: sorted(paths) for name, paths in where.items() if len(paths) > 1}
     assert not shared, f"move these helpers into emlab: {shared}"
+
+
+#: A course notebook has at least this many speaker notes, and at least one per SLIDES_PER_NOTE slides.
+MIN_SPEAKER_NOTES = 3
+SLIDES_PER_NOTE = 6
+
+
+def slide_type(cell):
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def shown_in_decks(cell):
+    removed = {"remove-cell", "slides-skip"} & set(cell.get("metadata", {}).get("tags", []))
+    return not removed and slide_type(cell) not in ("skip", "notes")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_speaker_notes_reach_the_speaker_view_only(path):
+    """Every course notebook has speaker notes (``notes`` cells: the decks' speaker view, press S), and a remark for
+    the instructor never lands on a slide: a markdown cell starting "Speaker note" must be of type ``notes``, and a
+    ``notes`` cell is a markdown cell starting "Speaker note:" (so students reading the notebook see whom it is for)
+    that follows a shown cell (a note attaches to the slide before it)."""
+    cells = load(path)["cells"]
+    shown = [shown_in_decks(c) for c in cells]
+    notes = [i for i, c in enumerate(cells) if slide_type(c) == "notes"]
+    slides = sum(slide_type(c) in ("slide", "subslide") for c, s in zip(cells, shown, strict=True) if s)
+    wanted = max(MIN_SPEAKER_NOTES, slides // SLIDES_PER_NOTE)
+    assert len(notes) >= wanted, f"{len(notes)} speaker notes for {slides} slides; write at least {wanted}"
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and source(cell).lstrip().lower().startswith("speaker note"):
+            assert slide_type(cell) == "notes", (
+                f"cell {i} is a speaker note, but its slide type is {slide_type(cell)!r}: it shows on the slide"
+            )
+    for i in notes:
+        assert cells[i]["cell_type"] == "markdown" and source(cells[i]).startswith("Speaker note: "), (
+            f"cell {i}: a notes cell is a markdown cell starting 'Speaker note: '"
+        )
+        assert any(shown[:i]), f"cell {i}: a speaker note before the first slide belongs to no slide"
