@@ -202,3 +202,32 @@ def test_speaker_notes_reach_the_speaker_view_only(path):
             f"cell {i}: a notes cell is a markdown cell starting 'Speaker note: '"
         )
         assert any(shown[:i]), f"cell {i}: a speaker note before the first slide belongs to no slide"
+
+
+def speaker_note_slides(path):
+    """The slide (numbered as the decks count them: every slide and sub-slide, from 1) of each speaker note."""
+    slides, where = 0, []
+    for cell in load(path)["cells"]:
+        if shown_in_decks(cell) and slide_type(cell) in ("slide", "subslide"):
+            slides += 1
+        elif slide_type(cell) == "notes":
+            where.append(slides)
+    return where
+
+
+def test_instructor_guide_lists_every_speaker_note():
+    """docs/instructor-guide.md ("Presenting each notebook") lists each notebook's speaker notes by slide, so an
+    instructor can read them in one place: the list must follow the notebooks when notes or slides change."""
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    section = guide[guide.index("**Speaker notes**") :]
+    entry = r"^- \*\*(\d\d)\*\* \((\d+)(?: notes)?\): (.*?)(?=^- \*\*|^\s*$|\Z)"  # "- **03** (10): 1 ...; 3 ..."
+    entries = {}
+    for match in re.finditer(entry, section, re.M | re.S):
+        number, count, text = match.groups()
+        slides = [int(re.match(r"\d+", item).group()) for item in " ".join(text.split()).rstrip(".").split("; ")]
+        entries[number] = (int(count), slides)
+    course = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
+    assert sorted(entries) == [p.name[:2] for p in course], "one entry per course notebook"
+    for path in course:
+        where = speaker_note_slides(path)
+        assert entries[path.name[:2]] == (len(where), where), f"{path.name}: the guide's list is out of date"
