@@ -524,6 +524,8 @@ def build_site(output: Path, offline: bool = False, jobs: int = 1, keep_sources:
 
     Raises
     ------
+    ValueError
+        When ``output`` is a non-empty folder that is not a site (it would be deleted).
     RuntimeError
         When Sphinx reports a warning or an error, or npm cannot fetch a library.
     """
@@ -534,6 +536,9 @@ def build_site(output: Path, offline: bool = False, jobs: int = 1, keep_sources:
 
     output = Path(output).resolve()
     if output.exists():
+        # The folder is replaced: make sure it is a site (or empty) before deleting it.
+        if any(output.iterdir()) and not (output / "searchindex.js").is_file():
+            raise ValueError(f"{output} is not empty and not a site built by this script; choose another -o")
         shutil.rmtree(output)
     with tempfile.TemporaryDirectory(prefix="emlab-site-") as tmp:
         src = stage_sources(Path(keep_sources) if keep_sources else Path(tmp) / "src")
