@@ -557,6 +557,8 @@ def build_site(output: Path, offline: bool = False, jobs: int = 1, keep_sources:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
+    # Document this checkout's emlab, even where another copy is installed (a git worktree, say).
+    sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "site", help="default: site/")
     parser.add_argument(

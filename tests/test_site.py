@@ -271,6 +271,9 @@ async () => {
     typeset: document.querySelectorAll('mjx-container').length,
     text: texts.join(' '),
     images: images.map((img) => ({src: img.currentSrc || img.src, complete: img.complete, width: img.naturalWidth})),
+    // myst-nb's classes for a stored stderr stream and an exception's traceback.
+    errorOutputs: [...document.querySelectorAll('.output.stderr, .output.traceback')]
+      .map((el) => el.innerText.slice(0, 200)),
     binder: [...document.querySelectorAll('a.btn-emlab-launch')].map((a) => a.href),
     download: [...document.querySelectorAll('a.btn-emlab-download')].map((a) => a.href),
     slides: [...document.querySelectorAll('a.btn-emlab-slides')].map((a) => a.href),
@@ -311,6 +314,7 @@ def test_page(visit, site, site_url, page):
     assert raw is None, (
         f"{page}: raw TeX on the page: ...{report['text'][max(raw.start() - 60, 0) : raw.end() + 60]}..."
     )
+    assert not report["errorOutputs"], f"{page} shows error or warning output: {report['errorOutputs']}"
     broken = [img["src"] for img in report["images"] if not (img["complete"] and img["width"] > 0)]
     assert not broken, f"{page}: images that did not load: {broken}"
 
