@@ -160,6 +160,14 @@ def test_api_tables_link_every_function_and_class_to_the_notebooks():
                 assert "](../notebooks/" in cell, f"emlab.{name}: no link to a notebook: {cell!r}"
 
 
+def test_build_refuses_to_replace_a_folder_that_is_not_a_site(tmp_path):
+    pytest.importorskip("sphinx", reason="the build needs the docs extra")
+    (tmp_path / "thesis.tex").write_text("months of work")
+    with pytest.raises(ValueError, match="not a site"):
+        build_site.build_site(tmp_path)
+    assert (tmp_path / "thesis.tex").read_text() == "months of work"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The built site, in a browser
 # ---------------------------------------------------------------------------------------------------------
@@ -172,7 +180,7 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "site"
     # The command a reader runs, in its own process: pytest's filterwarnings=error would turn the
     # deprecation warnings that Sphinx extensions raise about each other into build errors.
-    cmd = [sys.executable, str(ROOT / "scripts" / "build_site.py"), "--offline", "-o", str(out), "-j", "2"]
+    cmd = [sys.executable, str(ROOT / "scripts" / "build_site.py"), "--offline", "-o", str(out)]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     return out
