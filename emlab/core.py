@@ -243,7 +243,7 @@ def run_em(X, params: GMMParams, max_iter: int = 100, tol: float = 1e-6, reg_cov
     """Run EM from ``params`` until l changes by less than ``tol`` (or ``max_iter`` steps).
 
     The textbook loop: E-step, M-step, recompute l(Theta). The stopping rule
-    is two-sided, |l_new - l_old| < tol, although EM guarantees l_new >= l_old.
+    is two-sided, ``|l_new - l_old| < tol``, although EM guarantees l_new >= l_old.
 
     Parameters
     ----------

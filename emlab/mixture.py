@@ -198,7 +198,7 @@ class GaussianMixture(BaseMixture):
         plain EM iteration), including passes spent on extrapolations the
         safeguard rejected. After :meth:`partial_fit`, the number of updates.
     lower_bound_ : float
-        Per-sample mean log-likelihood l(Theta^(n_iter_ - 1)) / m computed in the
+        Per-sample mean log-likelihood ``l(Theta^(n_iter_ - 1)) / m`` computed in the
         last E-step of the best run (scikit-learn's value).
     lower_bounds_ : list of float
         ``lower_bound`` of every iteration of the best run. With
@@ -210,7 +210,7 @@ class GaussianMixture(BaseMixture):
         The hyperparameters used (defaults filled in from the data), under the
         keys of ``prior``; None without a prior.
     history_ : dict of ndarray
-        Teaching extra. One entry per iteration t = 1..n_iter_ of the best run,
+        Teaching extra. One entry per iteration ``t = 1..n_iter_`` of the best run,
         all TOTALS over the data in nats:
 
         - ``'log_likelihood'``: l(Theta^(t)) after the M-step of iteration t;
@@ -219,8 +219,8 @@ class GaussianMixture(BaseMixture):
         - ``'elbo_after_m'``: L(q^(t), Theta^(t));
         - ``'kl_after_m'``: KL(q^(t) || p(z | x; Theta^(t))) = l(Theta^(t)) -
           L(q^(t), Theta^(t)) >= 0 (round-off below zero is clipped to 0);
-        - ``'params'`` (only with ``record_params=True``): list of n_iter_ + 1
-          :class:`~emlab.GMMParams` Theta^(0..n_iter_) with full covariances;
+        - ``'params'`` (only with ``record_params=True``): list of ``n_iter_ + 1``
+          :class:`~emlab.GMMParams` ``Theta^(0..n_iter_)`` with full covariances;
           Theta^(0) is the initialisation of the best run.
 
         The ELBO after the M-step is computed from the E-step's sufficient

@@ -14,7 +14,7 @@ The prior (scikit-learn's ``BayesianGaussianMixture`` names in brackets):
 - Sigma_j ~ inverse-Wishart(nu, Lambda)      [``degrees_of_freedom_prior`` = nu, ``covariance_prior`` = Lambda]
 
 with density IW(Sigma; nu, Lambda) proportional to
-|Sigma|^(-(nu + n + 1)/2) exp(-tr(Lambda Sigma^-1) / 2). For 'tied' covariances
+``|Sigma|^(-(nu + n + 1)/2) exp(-tr(Lambda Sigma^-1) / 2)``. For 'tied' covariances
 one Sigma is shared and has one inverse-Wishart; for 'diag' each variance
 sigma_jd^2 has the one-dimensional inverse-Wishart, an inverse gamma
 IG(nu / 2, Lambda_d / 2), and mu_jd | sigma_jd^2 ~ N(mu_Pd, sigma_jd^2 / kappa);
@@ -444,7 +444,7 @@ def map_m_step(N, sum_x, sum_xx, prior: ConjugatePrior, reg_covar: float = 0.0):
       * 'diag':      sigma_jd^2 = (Lambda_d + [B_j]_dd) / (N_j + nu + 3);
       * 'spherical': sigma_j^2 = (Lambda + tr B_j) / (n (N_j + 1) + nu + 2).
 
-    Each denominator counts the powers of |Sigma| (or sigma^2) in the posterior:
+    Each denominator counts the powers of ``|Sigma|`` (or sigma^2) in the posterior:
     N_j from the likelihood, 1 (or n for 'spherical') from N(mu_j; mu_P, Sigma_j / kappa),
     nu + n + 1 (or nu/2 + 1 per variance) from the inverse-Wishart (inverse gamma).
     These are Fraley & Raftery's (2007, table 2) and mclust's ``mstep*`` with a prior.
@@ -456,7 +456,7 @@ def map_m_step(N, sum_x, sum_xx, prior: ConjugatePrior, reg_covar: float = 0.0):
     bound only up to that ridge (use 0 for exact MAP-EM).
 
     Derivation ('full'; the other types differ only in what Sigma may be). Up to
-    constants the objective is, per component,
+    constants the objective is, per component::
 
         (N_j + alpha - 1) ln phi_j - ((N_j + nu + n + 2) / 2) ln|Sigma_j|
         - (1/2) tr(Sigma_j^-1 [Lambda + sum_i w_j^(i) (x^(i) - mu_j)(x^(i) - mu_j)^T

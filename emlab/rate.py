@@ -184,7 +184,7 @@ def linear_rate(history, using: str = "params", window: int = 10, floor: float |
         The estimate is the median of the last ``window`` informative ratios.
     floor : float, optional
         Steps at or below it are round-off, not signal. Default: 1e-10 times the
-        size of the parameters, or 1e-11 times |l|.
+        size of the parameters, or 1e-11 times ``|l|``.
 
     Returns
     -------
@@ -509,7 +509,7 @@ def em_jacobian(X, params, reg_covar: float = 0.0, h: float = 1e-5) -> np.ndarra
 
 
 def largest_eigenvalue(J) -> float:
-    """The spectral radius max |eig(J)|: EM's linear rate when J is the EM map's Jacobian.
+    """The spectral radius ``max |eig(J)|``: EM's linear rate when J is the EM map's Jacobian.
 
     J = I_c^{-1} I_m is similar to the symmetric I_c^{-1/2} I_m I_c^{-1/2}, so its
     eigenvalues are real and lie in [0, 1]; a tiny imaginary part is round-off.

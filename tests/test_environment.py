@@ -1,10 +1,11 @@
 """The three dependency lists agree, and Binder builds the environment we test.
 
 pyproject.toml is the source of truth. environment.yml (conda users) must list the same packages with the
-same version bounds as its dependencies plus the ``lab`` and ``test`` extras; binder/environment.yml (the
-Binder image, for students) must list the dependencies plus the ``lab`` extra, each pinned to one version
-that pyproject accepts. repo2docker's own code renders the Binder Dockerfile (no docker daemon needed) to
-check that Binder picks the conda build pack, our Python, our environment file and our postBuild.
+same version bounds as its dependencies plus the ``lab``, ``test`` and ``docs`` extras (the test suite builds
+the website); binder/environment.yml (the Binder image, for students, who do not build the website) must
+list the dependencies plus the ``lab`` extra, each pinned to one version that pyproject accepts.
+repo2docker's own code renders the Binder Dockerfile (no docker daemon needed) to check that Binder picks the
+conda build pack, our Python, our environment file and our postBuild.
 """
 
 from __future__ import annotations
@@ -147,12 +148,13 @@ def test_channels_and_python(path):
 
 
 def test_top_level_environment_matches_pyproject(top_env):
-    expected = pyproject_requirements("lab", "test")
+    # The test extra includes emlab[lab,docs]: the test suite builds the website too.
+    expected = pyproject_requirements("lab", "test", "docs")
     got = top_env["packages"]
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))
     assert not missing and not extra, (
-        f"environment.yml must list pyproject's dependencies + [lab] + [test]: missing {missing}, "
+        f"environment.yml must list pyproject's dependencies + [lab] + [test] + [docs]: missing {missing}, "
         f"not in pyproject {extra} (conda->PyPI names: {CONDA_TO_PYPI})"
     )
     for name, spec in expected.items():

@@ -172,7 +172,7 @@ def check_rate_from_trace(fn) -> CheckResult:
 
     Near the fixed point the steps Delta l_t = l_(t+1) - l_t shrink by lambda^2 per iteration, so lambda is the
     square root of the ratio of successive steps, read off the tail of the run: after the first iterations (a
-    faster transient) and before the round-off steps (at or below 1e-10 (1 + |l_T|)).
+    faster transient) and before the round-off steps (at or below ``1e-10 (1 + |l_T|)``).
 
     Parameters
     ----------
