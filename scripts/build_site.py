@@ -451,6 +451,24 @@ def notation_fragment(notebook: Path = NOTEBOOKS / "00_start.ipynb") -> str:
     raise ValueError(f"{notebook} has no markdown cell starting with '## Notation' for the site's start page")
 
 
+def site_notebook(nb: dict) -> dict:
+    """A notebook as the site shows it: the slide-only tags mean something else on a page that is read.
+
+    - ``remove-cell`` hides setup code (the imports) from the slides; a reader of the page should still find
+      where the names come from, so on the site it becomes ``hide-input`` (a "show code" toggle).
+    - Speaker notes (``notes`` cells) are for the speaker view; the site's instructor guide lists them all, so
+      the chapters leave them out (``remove-cell``).
+    """
+    for cell in nb["cells"]:
+        meta = cell.setdefault("metadata", {})
+        tags = meta.get("tags", [])
+        if "remove-cell" in tags:
+            meta["tags"] = [("hide-input" if tag == "remove-cell" else tag) for tag in tags]
+        if meta.get("slideshow", {}).get("slide_type") == "notes":
+            meta["tags"] = [*meta.get("tags", []), "remove-cell"]
+    return nb
+
+
 def stage_sources(src: Path) -> Path:
     """Lay out the Sphinx sources in ``src`` (mirroring the repository); return ``src``."""
     src.mkdir(parents=True, exist_ok=True)
@@ -463,7 +481,8 @@ def stage_sources(src: Path) -> Path:
     for notebook in course_notebooks():
         dest = src / notebook.relative_to(ROOT)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(notebook, dest)
+        nb = site_notebook(json.loads(notebook.read_text(encoding="utf-8")))
+        dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     write_api_pages(src / "api")
     return src
 
@@ -549,6 +568,9 @@ def build_site(output: Path, offline: bool = False, jobs: int = 1, keep_sources:
         status = build_main([*args, str(src), str(output)])
     if status != 0:
         raise RuntimeError(f"Sphinx failed (exit {status}); warnings are errors: see the messages above.")
+    # The ".ipynb" button offers the stored notebook, not the staged copy with the site's tags.
+    for notebook in course_notebooks():
+        shutil.copy2(notebook, output / "_sources" / notebook.relative_to(ROOT))
     if offline:
         fetch_mathjax(output / "_static")
     build_slides.build_decks(course_notebooks(), output / SLIDES_DIR, offline=offline)

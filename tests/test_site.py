@@ -160,6 +160,26 @@ def test_api_tables_link_every_function_and_class_to_the_notebooks():
                 assert "](../notebooks/" in cell, f"emlab.{name}: no link to a notebook: {cell!r}"
 
 
+def test_site_shows_setup_code_behind_a_toggle_and_leaves_speaker_notes_to_the_guide():
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "source": "import numpy as np"},
+            {"cell_type": "markdown", "metadata": {"slideshow": {"slide_type": "notes"}}, "source": "Speaker note: x"},
+            {"cell_type": "markdown", "metadata": {"tags": ["remove-input"]}, "source": "text"},
+        ]
+    }
+    cells = build_site.site_notebook(nb)["cells"]
+    assert [c["metadata"].get("tags") for c in cells] == [["hide-input"], ["remove-cell"], ["remove-input"]]
+    # Every stored notes cell is left out of the chapters; the guide (a page of the site) lists them all.
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    for notebook in build_site.course_notebooks():
+        staged = build_site.site_notebook(json.loads(notebook.read_text(encoding="utf-8")))
+        for cell in staged["cells"]:
+            if cell["metadata"].get("slideshow", {}).get("slide_type") == "notes":
+                assert "remove-cell" in cell["metadata"]["tags"], notebook.name
+    assert "Speaker notes" in guide
+
+
 def test_build_refuses_to_replace_a_folder_that_is_not_a_site(tmp_path):
     pytest.importorskip("sphinx", reason="the build needs the docs extra")
     (tmp_path / "thesis.tex").write_text("months of work")
