@@ -10,8 +10,8 @@ points), opens it in headless Chromium, runs it, then drags each slider with the
 time, and drags a point of the Jensen figure itself. Both demos draw in the browser (emlab/plots/_live.js):
 for every move it times, in the page, from the pointer event to the second animation frame after the canvas
 was redrawn (the first one paints the new pixels; the second starts once they are on screen: an upper
-bound), and checks that the canvas's pixels changed. Prints the median and the 90th percentile per demo, and their ratios to the 50 ms
-goal.
+bound), and checks that the canvas's pixels changed. Prints the median and the 90th percentile per demo,
+and their ratios to the 50 ms goal.
 
 With ``--baseline`` it also times the old path, a kernel round trip per move: a slider whose new value
 makes the kernel send a precomputed stepper frame to an ipywidgets Image (no redraw at all; the old

@@ -667,6 +667,7 @@ def jensen_scene(art: JensenArtists, f, slider_range) -> tuple[dict, bytes, dict
     widest = max((f"{v:.3f}" for v in (lo, hi, y.min(), y.max(), -abs(y).max())), key=len)
     texts = {t.get_text(): t for t in art.legend.get_texts()}
     value_texts = [texts[a.get_label()] for a in (art.mean_line, art.f_of_mean, art.mean_of_f)]
+    shown = [t.get_text() for t in value_texts]
     for t, label in zip(value_texts, names["legend"], strict=True):
         t.set_text(f"{label} = {widest}")
     moving = [a for a in art.dynamic if a is not art.legend]
@@ -688,9 +689,9 @@ def jensen_scene(art: JensenArtists, f, slider_range) -> tuple[dict, bytes, dict
                              "size": float(t.get_fontsize() * px)})
     for a in moving:
         a.set_visible(True)
-    for t in value_texts:
+    for t, text in zip(value_texts, shown, strict=True):
         t.set_alpha(None)
-    art.update(art.x, art.p, math=False)  # the real values back into the kernel's copy
+        t.set_text(text)
     kind = _JS_FUNCTIONS.get(f, "table")
     arrays = {}
     f_spec = {"kind": kind}

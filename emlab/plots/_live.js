@@ -144,11 +144,22 @@ function jensenState(S, f, x1, x2, p) {
   return { x, w, fx, Ex, fEx, Efx, gap: Efx - fEx };
 }
 
+// The texts that change: legend values, the gap's label, the weights (as the kernel's copy writes them).
+function jensenLabels(S, st) {
+  const { w, Ex, fEx, Efx, gap } = st;
+  const [larger, smaller] = gap <= 0 ? [S.names.f_of_E, S.names.E_of_f] : [S.names.E_of_f, S.names.f_of_E];
+  return {
+    legend: [Ex, fEx, Efx].map((v, i) => `${S.names.legend[i]} = ${v.toFixed(3)}`),
+    gap: `gap = ${larger} \u2212 ${smaller}\n= ${Math.abs(gap).toFixed(3)}`,
+    p: w.map((v) => `p = ${v.toFixed(2)}`),
+  };
+}
+
 function drawJensen(ctx, S, bg, f, x1, x2, p) {
   const pt = S.dpi / 72;
   const A = new Axes(S.ax);
   const st = jensenState(S, f, x1, x2, p);
-  const { x, w, fx, Ex, fEx, Efx, gap } = st;
+  const { x, fx, Ex, fEx, Efx, gap } = st;
   const c = S.colors;
   ctx.drawImage(bg, 0, 0);
   ctx.save();
@@ -191,8 +202,8 @@ function drawJensen(ctx, S, bg, f, x1, x2, p) {
   // its label, on the chord's side of the bracket (below for concave f, above for convex)
   const below = gap <= 0;
   const clear = pointers ? 18 : 0;
-  const [larger, smaller] = gap <= 0 ? [S.names.f_of_E, S.names.E_of_f] : [S.names.E_of_f, S.names.f_of_E];
-  const label = `gap = ${larger} \u2212 ${smaller}\n= ${Math.abs(gap).toFixed(3)}`;
+  const labels = jensenLabels(S, st);
+  const label = labels.gap;
   const gx = bx + 10 * pt;
   const gy = below ? bottom + (10 + clear) * pt : top - (10 + clear) * pt;
   ctx.font = `normal ${13 * pt}px ${SANS}`;
@@ -205,17 +216,14 @@ function drawJensen(ctx, S, bg, f, x1, x2, p) {
 
   // each point's weight next to it, on the side the first drawing chose
   S.p_labels.forEach((lab, i) => {
-    text(ctx, `p = ${w[i].toFixed(2)}`, A.px(x[i]) + lab.dx * pt, A.py(fx[i]) - lab.dy * pt, 12 * pt, css(c.points),
+    text(ctx, labels.p[i], A.px(x[i]) + lab.dx * pt, A.py(fx[i]) - lab.dy * pt, 12 * pt, css(c.points),
       lab.ha, lab.va);
   });
 
   // the legend on top of everything (as matplotlib draws it), with the values
   const L = S.legend;
   ctx.drawImage(bg, L.x0, L.y0, L.x1 - L.x0, L.y1 - L.y0, L.x0, L.y0, L.x1 - L.x0, L.y1 - L.y0);
-  const values = [Ex, fEx, Efx];
-  L.texts.forEach((t, i) => {
-    text(ctx, `${S.names.legend[i]} = ${values[i].toFixed(3)}`, t.x, t.y, t.size, "black", "left", "center");
-  });
+  L.texts.forEach((t, i) => text(ctx, labels.legend[i], t.x, t.y, t.size, "black", "left", "center"));
   return st;
 }
 
@@ -390,3 +398,5 @@ async function render({ model, el }) {
 }
 
 export default { render };
+// for tests (node): the numbers and texts the figure shows
+export { jensenFunction, jensenLabels, jensenState };
