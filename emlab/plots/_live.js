@@ -230,14 +230,18 @@ function drawJensen(ctx, S, bg, f, x1, x2, p) {
 // ------------------------------------------------------------------------------------------------------
 // The EM stepper: points coloured by responsibility, ellipses and means, the log-likelihood so far
 // ------------------------------------------------------------------------------------------------------
-function drawStepper(ctx, S, bg, arrays, frame) {
+// The points of one responsibility state (wIdx; -1: before the first E-step, one grey cloud), drawn once
+// into a layer the size of the left axes: a frame then only copies it. Source-over compositing is
+// associative, so the layer composited onto the background equals drawing each point onto it.
+function pointsLayer(S, arrays, G, wIdx) {
   const pt = S.dpi / 72;
-  const [G, T] = S.axes.map((a) => new Axes(a));
-  const [pIdx, wIdx, titleG, titleT] = S.frames[frame];
+  const x0 = Math.floor(G.x0), y0 = Math.floor(G.y0);
+  const layer = document.createElement("canvas");
+  layer.width = Math.ceil(G.x1) - x0;
+  layer.height = Math.ceil(G.y1) - y0;
+  const ctx = layer.getContext("2d");
+  ctx.translate(-x0, -y0);
   const m = S.m, k = S.k;
-  ctx.drawImage(bg, 0, 0);
-  ctx.save();
-  G.clip(ctx);
   // points: one pass per component (as matplotlib's one scatter per component), its marker shape
   const size = Math.sqrt(S.point.area_pt2) * pt;
   const edge = S.point.edge_pt * pt;
@@ -257,7 +261,19 @@ function drawStepper(ctx, S, bg, arrays, frame) {
       }
     }
   }
-  ctx.globalAlpha = 1;
+  return { layer, x0, y0 };
+}
+
+function drawStepper(ctx, S, bg, arrays, frame, layers) {
+  const pt = S.dpi / 72;
+  const [G, T] = S.axes.map((a) => new Axes(a));
+  const [pIdx, wIdx, titleG, titleT] = S.frames[frame];
+  ctx.drawImage(bg, 0, 0);
+  ctx.save();
+  G.clip(ctx);
+  if (!layers.has(wIdx)) layers.set(wIdx, pointsLayer(S, arrays, G, wIdx));
+  const { layer, x0, y0 } = layers.get(wIdx);
+  ctx.drawImage(layer, x0, y0);
   // ellipses: the data-to-pixel map is affine, so the ellipse is built in data coordinates
   const sx = (G.x1 - G.x0) / (G.xlim[1] - G.xlim[0]), sy = (G.y1 - G.y0) / (G.ylim[1] - G.ylim[0]);
   S.ellipses[pIdx].forEach(([cx, cy, width, height, angle], j) => {
@@ -321,9 +337,10 @@ async function render({ model, el }) {
   const controls = await Promise.all(ids.map((id) => model.widget_manager.get_model(id)));
   let frames = 0;
   let draw;
-  const announce = () => {
+  const announce = (started) => {
     frames += 1;
     canvas.dataset.frames = String(frames);
+    canvas.dataset.drawMs = (performance.now() - started).toFixed(2); // what a redraw costs (benchmark)
     canvas.dispatchEvent(new CustomEvent("emlab:drawn", { bubbles: true }));
   };
   const cleanups = [];
@@ -334,8 +351,9 @@ async function render({ model, el }) {
     const A = new Axes(S.ax);
     let state;
     draw = () => {
+      const started = performance.now();
       state = drawJensen(ctx, S, bg, f, sx1.get("value"), sx2.get("value"), sp.get("value"));
-      announce();
+      announce(started);
     };
     // drag a point along x: its slider follows (and tells the kernel), the figure redraws at once
     const toCanvas = (e) => {
@@ -382,11 +400,24 @@ async function render({ model, el }) {
       rgb: view(raw.rgb, Uint8Array),
     };
     const [slider] = controls;
+    const layers = new Map();
     draw = () => {
+      const started = performance.now();
       const i = Math.min(Math.max(slider.get("value"), 0), S.frames.length - 1);
-      drawStepper(ctx, S, bg, arrays, i);
-      announce();
+      drawStepper(ctx, S, bg, arrays, i, layers);
+      announce(started);
     };
+    // draw every state's points layer while the page is idle, one per task, so no drag waits for one
+    const G = new Axes(S.axes[0]);
+    const todo = [...new Set(S.frames.map((f) => f[1]))];
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 30));
+    const warm = () => {
+      const w = todo.shift();
+      if (w === undefined) return;
+      if (!layers.has(w)) layers.set(w, pointsLayer(S, arrays, G, w));
+      idle(warm);
+    };
+    idle(warm);
   }
   // redraw as soon as a control changes (in this same task: the next frame on screen shows it)
   for (const c of controls) {
