@@ -9,6 +9,7 @@ import pytest
 from plot_helpers import legend_texts, render_png
 
 from emlab import plots
+from emlab.style import PALETTE
 
 
 def test_jensen_classic_log_two_points():
@@ -231,16 +232,111 @@ def test_jensen_update_moves_a_hull():
     assert live.hull.get_path().contains_point((live.Ex, live.E_fx))
 
 
-def test_jensen_widget_live_frame_equals_a_full_redraw(capsys):
+def test_jensen_widget_sends_the_browser_what_the_figure_draws(capsys):
     from PIL import Image
 
     w = plots.jensen_widget(interactive=True)
-    w.sliders["x1"].value = 0.5
-    w.sliders["p"].value = 0.7
-    fast = np.asarray(Image.open(io.BytesIO(w.image.value)).convert("RGB"), dtype=float)
-    buf = io.BytesIO()
-    w.fig.savefig(buf, format="png", dpi=w.fig.dpi)
-    full = np.asarray(Image.open(buf).convert("RGB"), dtype=float)
-    assert fast.shape == full.shape
-    assert np.abs(fast - full).mean() < 1.0  # same picture up to antialiasing of re-drawn edges
-    assert w.artists.Ex == pytest.approx(0.7 * 0.5 + 0.3 * 4.0)
+    scene, view = w.view.scene, w.view
+    # the view listens to the three sliders (x_1, x_2, p_1, in that order): they are its whole state
+    assert list(view.controls) == [w.sliders["x1"], w.sliders["x2"], w.sliders["p"]]
+    assert scene["kind"] == "jensen" and scene["f"] == {"kind": "log"}  # the browser has Math.log
+    assert scene["range"] == [0.1, 5.0, 0.01]
+    # the axes where the kernel's figure has them (canvas pixels, top-left origin) and its limits
+    box = w.ax.get_window_extent()
+    H = w.fig.bbox.height
+    assert (scene["width"], scene["height"]) == (round(w.fig.bbox.width), round(H))
+    assert scene["ax"]["x0"] == pytest.approx(box.x0) and scene["ax"]["y1"] == pytest.approx(H - box.y0)
+    assert scene["ax"]["xlim"] == pytest.approx(w.ax.get_xlim())
+    assert scene["ax"]["ylim"] == pytest.approx(w.ax.get_ylim())
+    # the legend's value texts: where the kernel's legend has them, inside its box, named as it names them
+    leg = scene["legend"]
+    assert scene["names"]["legend"] == ["E[x]", "ln E[x]", "E[ln x]"]
+    for t, text in zip(leg["texts"], [t for t in w.artists.legend.get_texts()][-3:], strict=True):
+        assert leg["x0"] < t["x"] < leg["x1"] and leg["y0"] < t["y"] < leg["y1"]
+        assert text.get_text().startswith(scene["names"]["legend"][leg["texts"].index(t)] + " = ")
+    # each p label keeps the side the first drawing chose
+    assert [(d["dx"], d["dy"]) for d in scene["p_labels"]] == [tuple(t.xyann) for t in w.artists.p_labels]
+    # the background is the figure without what moves: no point marker where the points are, but the frame
+    # the kernel draws has them there
+    bg = np.asarray(Image.open(io.BytesIO(view.background)).convert("RGB"), dtype=float)
+    full = np.asarray(Image.open(io.BytesIO(w.frame())).convert("RGB"), dtype=float)
+    assert bg.shape == full.shape == (scene["height"], scene["width"], 3)
+    blue = np.array(PALETTE[0]) * 255
+    for xi, fxi in w.artists.points.get_xydata():
+        col, row = w.ax.transData.transform((xi, fxi))
+        r, c = int(round(H - row)), int(round(col))
+        assert np.abs(full[r, c] - blue).max() < 8 and np.abs(bg[r, c] - blue).max() > 60
+    # the kernel's figure is unchanged by sending it: same numbers as before
+    assert w.artists.Ex == pytest.approx(2.5) and "E[x] = 2.500" in legend_texts(w.artists.legend)
+
+
+def test_jensen_widget_follows_a_value_from_the_browser(capsys):
+    # Dragging a slider, or a point on the figure, sets the slider's value in the browser, which syncs it to
+    # the kernel: the kernel's copy of the numbers follows (what explorer.artists reports).
+    w = plots.jensen_widget(interactive=True)
+    w.sliders["x1"].set_state({"value": 2.0})  # what the comm does with a message from the browser
+    w.sliders["p"].set_state({"value": 0.25})
+    assert w.artists.Ex == pytest.approx(0.25 * 2.0 + 0.75 * 4.0)
+    assert w.artists.gap == pytest.approx(0.25 * np.log(2.0) + 0.75 * np.log(4.0) - np.log(3.5))
+    assert repr(w) == f"JensenWidget(x=(2.00, 4.00), p=0.25, gap={w.artists.gap:.3f})"
+
+
+def test_jensen_widget_samples_other_functions_finely_enough(capsys):
+    # f the browser does not have: a table on the sliders' range, fine enough that linear interpolation
+    # gives f(E[x]) to the 3 decimals shown, even where f bends most (ln near 0.1)
+    w = plots.jensen_widget(f=lambda v: np.log(v) + 0.0, interactive=True)
+    spec = w.view.scene["f"]
+    table = np.frombuffer(w.view.arrays["f"], dtype="<f8")
+    grid = spec["x0"] + spec["dx"] * np.arange(table.size)
+    assert spec["kind"] == "table" and grid[-1] == pytest.approx(5.0)
+    np.testing.assert_allclose(table, np.log(grid), atol=1e-12)
+    fine = np.linspace(0.1, 5.0, 100_001)
+    assert np.abs(np.interp(fine, grid, table) - np.log(fine)).max() < 5e-5
+
+
+def test_jensen_widget_needs_anywidget(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)
+    with pytest.raises(ImportError, match="anywidget"):
+        plots.jensen_widget(interactive=True)
+    assert isinstance(plots.jensen_widget(), plots.jensen_static().__class__)  # and never chosen by default
+
+
+def test_jensen_widget_browser_computes_what_the_kernel_draws(tmp_path, capsys):
+    # The browser's numbers and texts (emlab/plots/_live.js, run here with node) equal the kernel's drawing
+    # of the same state, for a function the browser has (ln) and one it reads from the sampled table.
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    js = Path(plots.__file__).with_name("_live.js").as_uri()
+    states = [(1.0, 4.0, 0.5), (0.1, 3.0, 0.9), (2.0, 2.0, 0.3), (4.7, 0.35, 0.02), (1.23, 1.5, 1.0)]
+    for f in (np.log, lambda v: np.sqrt(v) * 2.0):
+        w = plots.jensen_widget(f=f, interactive=True)
+        scene = w.view.scene
+        table = list(np.frombuffer(w.view.arrays["f"], dtype="<f8")) if "f" in w.view.arrays else []
+        script = (
+            f"import {{ jensenFunction, jensenLabels, jensenState }} from {json.dumps(js)};\n"
+            f"const S = {json.dumps(scene)};\n"
+            f"const table = new Float64Array({json.dumps(table)});\n"
+            "const f = jensenFunction(S, { f: new DataView(table.buffer) });\n"
+            f"const out = {json.dumps(states)}.map(([a, b, p]) => {{\n"
+            "  const st = jensenState(S, f, a, b, p);\n"
+            "  return { ...jensenLabels(S, st), Ex: st.Ex, fEx: st.fEx, Efx: st.Efx };\n"
+            "});\n"
+            "console.log(JSON.stringify(out));\n"
+        )
+        (tmp_path / "check.mjs").write_text(script)
+        run = subprocess.run([node, str(tmp_path / "check.mjs")], capture_output=True, text=True, check=True)
+        for (a, b, p), got in zip(states, json.loads(run.stdout), strict=True):
+            w.sliders["x1"].value, w.sliders["x2"].value, w.sliders["p"].value = a, b, p
+            art = w.artists
+            assert (got["Ex"], got["fEx"], got["Efx"]) == pytest.approx((art.Ex, art.f_Ex, art.E_fx), abs=5e-5)
+            assert got["legend"] == legend_texts(art.legend)[-3:]
+            assert got["gap"] == art.gap_text.get_text()
+            assert got["p"] == [t.get_text() for t in art.p_labels]

@@ -57,28 +57,63 @@ def test_stepper_blitted_frame_equals_a_full_redraw(short):
 
 
 def test_stepper_widget_controls_drive_the_figure(short):
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip("anywidget")
     X, snaps = short
     st = plots.em_stepper(X, snaps)
     box = st.widget
-    controls, image = box.children
+    controls, view = box.children
     play, reset, back, step, slider = controls.children
-    before = image.value
+    assert view is st.view and list(view.controls) == [slider]  # the browser draws the slider's frame
     step.click()
-    assert slider.value == 1 and st.index == 1 and image.value != before
+    assert slider.value == 1 and st.index == 1
     slider.value = 6
     assert st.index == 6
     back.click()
     assert st.index == 5
     reset.click()
     assert st.index == 0
+    slider.set_state({"value": 3})  # a drag in the browser: the kernel's figure follows
+    assert st.index == 3
     assert slider.max == st.n_frames - 1 == play.max
+
+
+def test_stepper_sends_the_browser_what_every_frame_draws(short):
+    pytest.importorskip("anywidget")
+    from PIL import Image
+
+    X, snaps = short
+    st = plots.em_stepper(X, snaps)
+    scene, background, arrays = st.live_scene()
+    m, k = X.shape[0], snaps[0].k
+    assert (scene["m"], scene["k"], len(scene["frames"])) == (m, k, st.n_frames)
+    np.testing.assert_array_equal(np.frombuffer(arrays["X"], dtype="<f8").reshape(m, 2), X)
+    z = np.frombuffer(arrays["z"], dtype=np.uint8).reshape(len(snaps), m)
+    rgb = np.frombuffer(arrays["rgb"], dtype=np.uint8).reshape(len(snaps), m, 3)
+    assert Image.open(io.BytesIO(background)).size == (scene["width"], scene["height"])
+    for i in range(st.n_frames):
+        st.show(i)  # the kernel's figure at frame i, against what the browser is told to draw
+        p_idx, w_idx, title_gmm, title_trace = scene["frames"][i]
+        assert title_gmm == st.scatter.ax.get_title() and title_trace == st.trace.ax.get_title()
+        for j, e in enumerate(st.scatter.ellipses):
+            cx, cy, width, height, angle = scene["ellipses"][p_idx][j]
+            assert (cx, cy) == pytest.approx(e.get_center()) and (width, height) == pytest.approx(
+                (e.get_width(), e.get_height()))
+            assert angle == pytest.approx(e.get_angle())
+            np.testing.assert_allclose(scene["means"][p_idx][j], st.scatter.means[j].get_xydata()[0])
+        np.testing.assert_allclose(st.current.get_xydata()[0], [p_idx, scene["loglik"][p_idx]])
+        if w_idx < 0:
+            assert i == 0 and len(st.scatter.points[0].get_offsets()) == m  # one grey cloud
+            continue
+        for j, coll in enumerate(st.scatter.points):
+            sel = z[w_idx] == j
+            np.testing.assert_array_equal(coll.get_offsets(), X[sel])
+            np.testing.assert_allclose(coll.get_facecolors()[:, :3] * 255, rgb[w_idx][sel], atol=0.5)
 
 
 def test_stepper_display_falls_back_to_static_png_headless(short, monkeypatch):
     X, snaps = short
-    # Without ipywidgets: no widget, and the display is the static panels plus a plain-text summary.
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    # Without anywidget (or ipywidgets): no widget, and the display is the static panels plus a plain-text summary.
+    monkeypatch.setitem(sys.modules, "anywidget", None)
     st = plots.em_stepper(X, snaps)
     assert st.widget is None
     bundle = st._repr_mimebundle_()
@@ -88,7 +123,7 @@ def test_stepper_display_falls_back_to_static_png_headless(short, monkeypatch):
     assert "0x" not in bundle["text/plain"]
     # With ipywidgets, the same display also offers the widget view (JupyterLab picks it).
     monkeypatch.undo()
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip("anywidget")
     b2 = st._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in b2
     assert b2["image/png"] == bundle["image/png"] and b2["text/plain"] == bundle["text/plain"]

@@ -21,12 +21,14 @@ from ..style import PALETTE
 from ._common import (
     SLIDE_DPI,
     SLIDE_FIGSIZE,
-    BlitFrames,
     check_layout,
     figure_and_axes,
     no_address_repr,
     with_layout,
 )
+from ._live import available as live_available
+from ._live import canvas_axes, live_view, marker_polygon, png_of_canvas
+from ._live import dashes_px as _dashes_px
 
 __all__ = ["jensen", "jensen_static", "jensen_widget", "JensenArtists", "JensenWidget", "JensenStatic"]
 
@@ -520,14 +522,18 @@ class JensenWidget:
     Attributes
     ----------
     widget : ipywidgets.VBox
-        Sliders on top, the figure (an ``ipywidgets.Image``) below.
+        Sliders on top, the live figure (``view``) below.
     sliders : dict
-        ``"x1"``, ``"x2"``, ``"p"`` (the probability of x_1) FloatSliders.
-    fig, ax : the Figure and Axes, drawn once and then updated in place on every change.
+        ``"x1"``, ``"x2"``, ``"p"`` (the probability of x_1) FloatSliders: the explorer's state. Setting a
+        value from Python redraws the figure as dragging does.
+    view : anywidget.AnyWidget
+        The figure, drawn in the browser: matplotlib's drawing of the unchanging part (axes, curve,
+        legend) as a PNG, and on top of it, on a canvas, what the sliders move. It listens to the sliders'
+        models, so a drag redraws it with no kernel round trip; a point can also be dragged on the figure.
+    fig, ax : the Figure and Axes the background was drawn from; kept up to date with the sliders.
     artists : JensenArtists
-        What is drawn, moved by :meth:`JensenArtists.update` on every change.
-    image : ipywidgets.Image
-        Shows the latest frame.
+        The kernel's copy of what is drawn, moved by :meth:`JensenArtists.update` on every change, so
+        ``explorer.artists.gap`` is the gap the figure shows.
     """
 
     widget: object
@@ -536,12 +542,14 @@ class JensenWidget:
     ax: plt.Axes
     artists: JensenArtists | None = None
     static: dict = field(default_factory=dict)
-    image: object = None
-    frames: BlitFrames | None = None
+    view: object = None
 
     def frame(self) -> bytes:
-        """The figure as it is now, as lossless WebP bytes: the unchanging background plus the moving artists."""
-        return self.frames.encode("webp")
+        """The kernel's copy of the figure as it is now, as PNG bytes (a full matplotlib draw; the browser
+        draws the same state itself)."""
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=self.fig.dpi)
+        return buf.getvalue()
 
     def __repr__(self) -> str:  # no object addresses: notebooks stay reproducible
         a = self.artists
@@ -578,11 +586,12 @@ class JensenWidget:
 
 
 def _frontend_available() -> bool:
-    """True inside a Jupyter kernel with ipywidgets importable (a frontend may render widgets)."""
+    """True inside a Jupyter kernel with anywidget and ipywidgets importable (a frontend may render widgets)."""
     try:
-        import ipywidgets  # noqa: F401
         from IPython import get_ipython
     except ImportError:
+        return False
+    if not live_available():
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
@@ -636,6 +645,81 @@ def jensen_static(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, f
     return out
 
 
+_JS_FUNCTIONS = {np.log: "log", np.exp: "exp", np.sqrt: "sqrt", np.square: "square"}
+
+
+def jensen_scene(art: JensenArtists, f, slider_range) -> tuple[dict, bytes, dict]:
+    """What the browser needs to draw the live explorer: (scene, background PNG, binary arrays).
+
+    The background is ``art``'s figure drawn without the moving parts, and with the legend's three value
+    texts left blank (laid out for the widest value they can take); the scene gives where the axes, the
+    legend texts and the p labels are, the styles, and f: by name for the numpy functions the browser has
+    (``np.log``, ``np.exp``, ``np.sqrt``, ``np.square``), else sampled on the sliders' range every 1/20 step.
+    ``art`` must have been drawn (or updated) with ``math=False`` labels; it is left as it was.
+    """
+    fig, ax = art.fig, art.ax
+    lo, hi, step = (float(v) for v in slider_range)
+    name = art._name
+    F = lambda a: _apply(name, a).replace("\\", "")  # noqa: E731  (\ln x -> ln x)
+    names = {"legend": ["E[x]", F("E[x]"), f"E[{F('x')}]"], "f_of_E": F("E[x]"), "E_of_f": f"E[{F('x')}]"}
+    # The legend is drawn once: make its value texts as wide as the widest value they can show.
+    y = np.asarray(art.curve.get_ydata(), dtype=float)
+    widest = max((f"{v:.3f}" for v in (lo, hi, y.min(), y.max(), -abs(y).max())), key=len)
+    texts = {t.get_text(): t for t in art.legend.get_texts()}
+    value_texts = [texts[a.get_label()] for a in (art.mean_line, art.f_of_mean, art.mean_of_f)]
+    shown = [t.get_text() for t in value_texts]
+    for t, label in zip(value_texts, names["legend"], strict=True):
+        t.set_text(f"{label} = {widest}")
+    moving = [a for a in art.dynamic if a is not art.legend]
+    for a in moving:
+        a.set_visible(False)
+    for t in value_texts:
+        t.set_alpha(0.0)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # the axes keep this place from now on (the browser's and the kernel's)
+    fig.canvas.draw()
+    background = png_of_canvas(fig)
+    height = fig.bbox.height
+    px = fig.dpi / 72.0
+    legend_box = art.legend.get_window_extent()
+    legend_texts = []
+    for t in value_texts:
+        bb = t.get_window_extent()
+        legend_texts.append({"x": float(bb.x0), "y": float(height - (bb.y0 + bb.y1) / 2),
+                             "size": float(t.get_fontsize() * px)})
+    for a in moving:
+        a.set_visible(True)
+    for t, text in zip(value_texts, shown, strict=True):
+        t.set_alpha(None)
+        t.set_text(text)
+    kind = _JS_FUNCTIONS.get(f, "table")
+    arrays = {}
+    f_spec = {"kind": kind}
+    if kind == "table":
+        dx = step / 20.0
+        grid = np.linspace(lo, hi, int(round((hi - lo) / dx)) + 1)
+        arrays["f"] = _evaluate(f, grid, "x").astype("<f8").tobytes()
+        f_spec.update(x0=lo, dx=float(grid[1] - grid[0]))
+    p_labels = [{"dx": float(t.xyann[0]), "dy": float(t.xyann[1]), "ha": t.get_ha(), "va": t.get_va()}
+                for t in art.p_labels]
+    scene = {
+        "kind": "jensen",
+        "alt": f"Jensen's inequality for {names['legend'][1].replace('E[x]', 'x')}: live figure",
+        "width": int(round(fig.bbox.width)), "height": int(round(height)), "dpi": float(fig.dpi),
+        "ax": canvas_axes(ax), "range": [lo, hi, step], "f": f_spec, "names": names,
+        "guide_x0": float(art.guides[0].get_xdata()[0]),
+        "colors": {"points": list(PALETTE[0]), "f_of_mean": list(PALETTE[2]), "mean_of_f": list(PALETTE[3])},
+        "markers": {"s": marker_polygon("s"), "D": marker_polygon("D")},
+        "dashes": {"guide": _dashes_px(":", 1.2, fig.dpi), "mean": _dashes_px(":", 1.8, fig.dpi),
+                   "chord": _dashes_px("--", 2.0, fig.dpi)},
+        "bracket_offset_pt": _BRACKET_OFFSET_PT, "min_gap_pt": _MIN_GAP_PT,
+        "legend": {"x0": float(legend_box.x0), "x1": float(legend_box.x1), "y0": float(height - legend_box.y1),
+                   "y1": float(height - legend_box.y0), "texts": legend_texts},
+        "p_labels": p_labels,
+    }  # fmt: skip
+    return scene, background, arrays
+
+
 def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, interactive=None, dpi=100,
                   layout="notebook"):
     """Explore Jensen's gap with sliders for x_1, x_2 and p_1 = P(x = x_1).
@@ -680,6 +764,8 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
         interactive = _frontend_available()
     if not interactive:
         return jensen_static(f, x, p0, xlim=xlim, f_label=f_label, layout=layout)
+    if not live_available():
+        raise ImportError("the live Jensen explorer needs anywidget and ipywidgets: pip install 'emlab[lab]'")
 
     import ipywidgets as widgets
     from IPython.display import display
@@ -690,37 +776,35 @@ def jensen_widget(f=np.log, x=(1.0, 4.0), p0=0.5, xlim=(0.1, 5), f_label=None, i
     if not all(lo <= v <= hi for v in x):
         raise ValueError(f"the points {x} must lie inside xlim = {xlim!r} (the sliders' range); widen xlim.")
     step = 10.0 ** np.floor(np.log10((hi - lo) / 50))  # a round step: 0.01 for the default range
-    # Redraw while a slider is dragged: a redraw moves the artists in place and blits them onto the
-    # unchanging background (a few ms, see benchmarks/bench_stepper.py). ipywidgets sends the next value
-    # only once the kernel has handled the last one, so a fast drag never queues up.
+    # Redraw while a slider is dragged: the browser draws each value itself (see _live.py), the kernel
+    # only keeps its copy of the numbers in step.
     common = {"continuous_update": True, "readout_format": ".2f"}
     sliders = {
         "x1": widgets.FloatSlider(value=x[0], min=lo, max=hi, step=step, description="$x_1$", **common),
         "x2": widgets.FloatSlider(value=x[1], min=lo, max=hi, step=step, description="$x_2$", **common),
         "p": widgets.FloatSlider(value=p0, min=0.0, max=1.0, step=0.01, description="$p_1$", **common),
     }
-    # A Figure that pyplot never tracks: the Image widget shows its frames, and no later cell shows a stale copy.
+    # A Figure that pyplot never tracks: no later cell shows a stale copy of it.
     fig = Figure(figsize=plt.rcParams["figure.figsize"], dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     artists = jensen(f, x, (p0, 1.0 - p0), ax=ax, xlim=xlim, f_label=f_label)
-    artists.update(x, (p0, 1.0 - p0), math=False)  # plain-text values from the first frame on
+    artists.update(x, (p0, 1.0 - p0), math=False)  # the plain-text values the browser writes
     # The curve, axes and title never change: fix the view so a moving point never rescales it.
     ax.set_autoscale_on(False)
     state = JensenWidget(
         widget=None, sliders=sliders, fig=fig, ax=ax, artists=artists,
         static={"args": {"f": f, "x": x, "p0": p0, "xlim": xlim, "f_label": f_label, "layout": layout}},
     )  # fmt: skip
-    state.frames = BlitFrames(fig, lambda: state.artists.dynamic)
-    state.image = widgets.Image(value=state.frame(), format="webp")
-    state.widget = widgets.VBox([widgets.HBox(list(sliders.values())), state.image])
+    scene, background, arrays = jensen_scene(artists, f, (lo, hi, step))
+    state.view = live_view(scene, background, [sliders["x1"], sliders["x2"], sliders["p"]], arrays)
+    state.widget = widgets.VBox([widgets.HBox(list(sliders.values())), state.view])
 
-    def redraw(_change=None):
+    def follow(_change=None):
         p1 = sliders["p"].value
         state.artists.update((sliders["x1"].value, sliders["x2"].value), (p1, 1.0 - p1), math=False)
-        state.image.value = state.frame()
 
     for s in sliders.values():
-        s.observe(redraw, names="value")
+        s.observe(follow, names="value")
     display(state)
     return state

@@ -27,10 +27,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..core import as_data, e_step, log_likelihood
-from ..style import PALETTE
+from ..style import PALETTE, component_style
 from ._common import (
     FRAME_FORMATS,
     GREY,
+    MEAN_MARKER,
     SLIDE_DPI,
     SLIDE_FIGSIZE,
     SLIDE_RC,
@@ -39,11 +40,14 @@ from ._common import (
     BlitFrames,
     as_snapshots,
     check_layout,
+    ellipse_geometry,
     legend_handles,
     panel_axes,
     view_limits,
     with_layout,
 )
+from ._live import available as live_available
+from ._live import canvas_axes, dashes_px, live_view, marker_polygon, png_of_canvas
 from ._scatter import gmm_2d
 from ._trace import loglik_trace
 
@@ -109,6 +113,8 @@ class EMStepper:
         (None: plain points), and the title.
     index : int
         The frame shown.
+    view : anywidget.AnyWidget or None
+        The live figure inside ``widget``, drawn in the browser (None until ``widget`` is built).
     """
 
     def __init__(self, X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
@@ -131,6 +137,7 @@ class EMStepper:
         # Every responsibility matrix up front, so a step only moves artists and never waits for an E-step.
         self._W = {i: e_step(self.X, s) for i, s in enumerate(self.snapshots)}
         self._widget = None
+        self.view = None
         self._static_png = None
 
         with plt.rc_context(SLIDE_RC if layout == "slide" else {}):
@@ -186,7 +193,7 @@ class EMStepper:
         i = int(i)
         if not 0 <= i < self.n_frames:
             raise ValueError(f"frame must be in 0..{self.n_frames - 1}; got {i}.")
-        p_idx, w_idx, label = self.states[i]
+        p_idx, w_idx, _ = self.states[i]
         if w_idx is None:
             self.scatter.update(self.snapshots[p_idx], W=self.W(p_idx))
             # Before the first E-step nobody has been assigned: one grey, round cloud.
@@ -195,14 +202,20 @@ class EMStepper:
                 coll.set_facecolors([GREY])
         else:
             self.scatter.update(self.snapshots[p_idx], W=self.W(w_idx))
-        phi = self.snapshots[p_idx].phi
-        weights = ", ".join(f"\u03c6{str(j + 1).translate(SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
-        self.scatter.ax.set_title(f"{label}\n{weights}", fontsize=self._title_size)
+        title_gmm, title_trace = self._titles(i)
+        self.scatter.ax.set_title(title_gmm, fontsize=self._title_size)
         t = np.arange(p_idx + 1)
         self.progress.set_data(t, self.loglik[: p_idx + 1])
         self.current.set_data([p_idx], [self.loglik[p_idx]])
-        self.trace.ax.set_title(f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}", fontsize=self._title_size)
+        self.trace.ax.set_title(title_trace, fontsize=self._title_size)
         self.index = i
+
+    def _titles(self, i: int) -> tuple[str, str]:
+        """The two panels' titles at frame ``i`` (plain Unicode: the browser writes them too)."""
+        p_idx, _, label = self.states[i]
+        phi = self.snapshots[p_idx].phi
+        weights = ", ".join(f"\u03c6{str(j + 1).translate(SUBSCRIPTS)} = {v:.2f}" for j, v in enumerate(phi))
+        return f"{label}\n{weights}", f"\u2113(\u0398{_sup(p_idx)}) = {self.loglik[p_idx]:.2f}"
 
     def step(self) -> None:
         """Next frame (stays on the last one)."""
@@ -216,6 +229,9 @@ class EMStepper:
     def _prepare_blit(self) -> None:
         """Draw everything that never changes once, and keep it as a background bitmap (:class:`BlitFrames`):
         a frame is then restore, draw the few changing artists, encode."""
+        # Apply the pending autoscale first: switching it off before the view limits are computed (they are
+        # computed lazily) would freeze the trace's axes at the empty default 0..1.
+        self.trace.ax.autoscale_view()
         self.trace.ax.set_autoscale_on(False)
         self._frames.prepare()
 
@@ -238,14 +254,17 @@ class EMStepper:
     # -- widget -----------------------------------------------------------------------------------------
     @property
     def widget(self):
-        """The ipywidgets control, built on first use; None when ipywidgets is not installed."""
+        """The ipywidgets control, built on first use; None when ipywidgets or anywidget is not installed.
+
+        The figure is :attr:`view`, drawn in the browser from the data of every frame (:meth:`live_scene`),
+        so dragging the slider redraws it with no kernel round trip; the kernel's figure follows ``index``.
+        """
         if self._widget is None:
-            try:
-                import ipywidgets as widgets
-            except ImportError:
+            if not live_available():
                 return None
+            import ipywidgets as widgets
+
             last = self.n_frames - 1
-            image = widgets.Image(value=self._widget_frame(), format=self.image_format)
             slider = widgets.IntSlider(value=self.index, min=0, max=last, description="step",
                                        continuous_update=True, layout=widgets.Layout(width="420px"))
             play = widgets.Play(value=self.index, min=0, max=last, interval=700, description="play")
@@ -254,20 +273,76 @@ class EMStepper:
             step = widgets.Button(description="step", icon="step-forward", button_style="primary",
                                   layout=widgets.Layout(width="90px"))
             reset = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="90px"))
-
-            def on_slider(change):
-                self.show(change["new"])
-                image.value = self._widget_frame()
-
-            slider.observe(on_slider, names="value")
+            scene, background, arrays = self.live_scene()
+            self.view = live_view(scene, background, [slider], arrays)
+            slider.observe(lambda change: self.show(change["new"]), names="value")
             step.on_click(lambda _: setattr(slider, "value", min(slider.value + 1, last)))
             back.on_click(lambda _: setattr(slider, "value", max(slider.value - 1, 0)))
             reset.on_click(lambda _: setattr(slider, "value", 0))
-            self._widget = widgets.VBox([widgets.HBox([play, reset, back, step, slider]), image])
+            self._widget = widgets.VBox([widgets.HBox([play, reset, back, step, slider]), self.view])
         return self._widget
 
-    def _widget_frame(self) -> bytes:
-        return self._frame_bytes(self.image_format)
+    def live_scene(self) -> tuple[dict, bytes, dict]:
+        """What the browser needs to draw every frame: (scene, background PNG, binary arrays).
+
+        The background is the figure without what moves (:class:`BlitFrames`' bitmap). The scene holds the
+        axes' boxes and limits, the styles, each frame's (parameters index, responsibilities index or -1,
+        titles), each snapshot's ellipses (centre, width, height, angle) and means, and the trace. The arrays
+        are X (float64, m x 2) and, per snapshot, the points' colours (uint8 RGB, as :func:`gmm_2d` mixes them)
+        and their most probable component (uint8: the marker and the drawing order).
+        """
+        if not self._frames.prepared:
+            self._prepare_blit()
+        canvas = self.fig.canvas
+        canvas.restore_region(self._frames._background)
+        background = png_of_canvas(self.fig)
+        k = self.snapshots[0].k
+        colors = np.array([component_style(j)["color"] for j in range(k)], dtype=float)
+        z, rgb = [], []
+        for s in range(len(self.snapshots)):
+            W = self.W(s)
+            zs = np.argmax(W, axis=1)
+            face = np.clip(W @ colors, 0.0, 1.0) if self.soft else colors[zs]
+            z.append(zs.astype(np.uint8))
+            rgb.append(np.round(face * 255).astype(np.uint8))
+        px = self.fig.dpi / 72.0
+        height = self.fig.bbox.height
+        titles = []
+        for ax in (self.scatter.ax, self.trace.ax):
+            x, y = ax.title.get_transform().transform(ax.title.get_position())
+            titles.append({"x": float(x), "y": float(height - y), "size": float(ax.title.get_fontsize() * px)})
+        ellipse = self.scatter.ellipses[0]
+        scatter = self.scatter.points[0]
+        scene = {
+            "kind": "stepper",
+            "alt": f"EM on {self.X.shape[0]} points: ellipses, responsibilities and the log-likelihood, live",
+            "width": int(round(self.fig.bbox.width)), "height": int(round(height)), "dpi": float(self.fig.dpi),
+            "axes": [canvas_axes(self.scatter.ax), canvas_axes(self.trace.ax)],
+            "m": int(self.X.shape[0]), "k": int(k),
+            "frames": [[int(p), -1 if w is None else int(w), *self._titles(i)]
+                       for i, (p, w, _) in enumerate(self.states)],
+            "ellipses": [[[*map(float, s.mu[j]), *map(float, ellipse_geometry(s.Sigma[j], self.mass))]
+                          for j in range(k)] for s in self.snapshots],
+            "means": [np.asarray(s.mu, dtype=float).tolist() for s in self.snapshots],
+            "loglik": [float(v) for v in self.loglik],
+            "colors": colors.tolist(), "grey": list(GREY),
+            "point": {"area_pt2": float(scatter.get_sizes()[0]), "edge_pt": float(scatter.get_linewidths()[0]),
+                      "alpha": float(scatter.get_alpha()),
+                      "markers": [marker_polygon(component_style(j)["marker"]) for j in range(k)]},
+            "ellipse": {"fill_alpha": float(ellipse.get_facecolor()[3]), "width_pt": float(ellipse.get_linewidth()),
+                        "dashes": [dashes_px(component_style(j)["linestyle"], ellipse.get_linewidth(), self.fig.dpi)
+                                   for j in range(k)]},
+            "mean": {"marker": marker_polygon(MEAN_MARKER), "size_pt": float(self.scatter.means[0].get_markersize()),
+                     "edge_pt": float(self.scatter.means[0].get_markeredgewidth())},
+            "progress": {"color": list(PALETTE[0]), "width_pt": float(self.progress.get_linewidth()),
+                         "size_pt": float(self.progress.get_markersize())},
+            "current": {"color": list(PALETTE[3]), "size_pt": float(self.current.get_markersize()),
+                        "edge_pt": float(self.current.get_markeredgewidth())},
+            "titles": titles,
+        }  # fmt: skip
+        arrays = {"X": np.ascontiguousarray(self.X, dtype="<f8").tobytes(), "z": np.concatenate(z).tobytes(),
+                  "rgb": np.concatenate(rgb).tobytes()}
+        return scene, background, arrays
 
     def static_png(self) -> bytes:
         """PNG of the static fallback (:func:`em_static`), rendered once."""
@@ -319,8 +394,8 @@ def em_stepper(X, snapshots, loglik=None, mass: float = 0.95, soft: bool = True,
     half_steps : bool, default True
     xlabel, ylabel : str
     image_format : {"webp", "png", "jpeg"}, default "webp"
-        Encoding of the frames the widget sends: lossless WebP (the fastest lossless encoder here, and the
-        smallest frames), PNG, or JPEG (fastest, at a slight cost in sharpness).
+        Kept for compatibility: the widget used to send frames in this encoding; it now draws them in the
+        browser (see :meth:`EMStepper.live_scene`).
     layout : {"notebook", "slide"}, default "notebook"
         "slide": frames of 1200 x 520 px (12 x 5.2 inches at 100 dpi) that fit a 16:9 slide with the
         controls at their natural size, no text under 12 pt, and a slide-sized static fallback; "notebook":
