@@ -255,7 +255,8 @@ def m_step(stats: ExpectedStats, reg_covar: float = 0.0, prior=None) -> GMMParam
     if np.any(N <= 0):
         j = int(np.flatnonzero(N <= 0)[0])
         raise ValueError(
-            f"component {j + 1} (index {j}) has no responsibility (N_{j + 1} = 0): its mean is undefined. Re-initialise."
+            f"component {j + 1} (index {j}) has no responsibility (N_{j + 1} = 0): its mean is undefined. "
+            "Re-initialise."
         )
     mu = sx / N[:, None]
     Sigma = sxx / N[:, None, None] - mu[:, :, None] * mu[:, None, :]
