@@ -287,7 +287,7 @@ class CollapseError(ValueError):
 
 
 _COLLAPSE_MSG = (
-    "Fitting the mixture failed: component {j} collapsed (its covariance is singular: {why}). "
+    "Fitting the mixture failed: component {c} (index {j}) collapsed (its covariance is singular: {why}). "
     "This happens when a component sits on a single point or on a few coincident/collinear points. "
     "Increase reg_covar (for example to 1e-4 or 1e-3), use fewer components, or standardise X."
 )
@@ -307,18 +307,18 @@ def cholesky_precisions(cov, covariance_type: str, scale):
         except np.linalg.LinAlgError:
             eig = np.linalg.eigvalsh(S).min(axis=1)
             j = int(np.argmin(eig))
-            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"smallest eigenvalue {eig[j]:.3g}")) from None
+            raise CollapseError(_COLLAPSE_MSG.format(c=j + 1, j=j, why=f"smallest eigenvalue {eig[j]:.3g}")) from None
         piv = np.diagonal(Lc, axis1=1, axis2=2).min(axis=1) ** 2
         bad = np.flatnonzero(piv <= 8 * n * _EPS * scale)
         if bad.size:
             j = int(bad[0])
-            raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"pivot {piv[j]:.3g} is round-off"))
+            raise CollapseError(_COLLAPSE_MSG.format(c=j + 1, j=j, why=f"pivot {piv[j]:.3g} is round-off"))
         U = np.linalg.inv(Lc).transpose(0, 2, 1)
         return U if covariance_type == "full" else U[0]
     bad = np.flatnonzero((cov <= 8 * _EPS * scale).reshape(cov.shape[0], -1).any(axis=1))
     if bad.size:
         j = int(bad[0])
-        raise CollapseError(_COLLAPSE_MSG.format(j=j, why=f"variance {np.min(cov[j]):.3g}"))
+        raise CollapseError(_COLLAPSE_MSG.format(c=j + 1, j=j, why=f"variance {np.min(cov[j]):.3g}"))
     return 1.0 / np.sqrt(cov)
 
 

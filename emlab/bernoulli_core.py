@@ -258,12 +258,14 @@ def sufficient_statistics(X, W) -> tuple[np.ndarray, np.ndarray]:
 def m_step_from_stats(N, S, alpha: float = 0.0) -> BernoulliParams:
     """phi_j = N_j / m and mu_jd = (S_jd + alpha) / (N_j + 2 alpha) (MAP under Beta(alpha + 1, alpha + 1)).
 
-    An empty component (N_j = 0) gets phi_j = 0 and, for alpha = 0, mu_j = 0 instead of 0/0;
+    An empty component (N_j = 0) gets phi_j = 0 and, for alpha = 0, mu_j = 1/2 instead of 0/0: the limit of
+    (S_jd + alpha) / (N_j + 2 alpha) as alpha -> 0 with S_jd = N_j = 0, the value notebook 08's exercise asks for
+    (any value leaves the likelihood unchanged, and 1/2 keeps every image possible for the component).
     mu is clipped to [0, 1] against round-off in S_jd <= N_j.
     """
     N, S = np.asarray(N, dtype=float), np.asarray(S, dtype=float)
     denom = N + 2.0 * alpha
-    mu = (S + alpha) / np.where(denom > 0, denom, 1.0)[:, None]
+    mu = np.divide(S + alpha, denom[:, None], out=np.full(S.shape, 0.5), where=denom[:, None] > 0)
     return BernoulliParams(N / N.sum(), np.clip(mu, 0.0, 1.0))
 
 

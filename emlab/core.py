@@ -193,7 +193,8 @@ def m_step(X, W, reg_covar: float = 0.0) -> GMMParams:
             np.linalg.cholesky(Sigma[j])
         except np.linalg.LinAlgError:
             raise ValueError(
-                f"component {j} collapsed onto too few points (N_{j} = {Nk[j]:.3g}): Sigma_{j} is singular "
+                f"component {j + 1} (index {j}) collapsed onto too few points (N_{j + 1} = {Nk[j]:.3g}): "
+                f"Sigma_{j + 1} is singular "
                 f"(smallest eigenvalue {np.linalg.eigvalsh(Sigma[j])[0]:.3g}) and l -> infinity there. "
                 "Pass reg_covar > 0 (for example 1e-6) to add a ridge to every Sigma_j, or re-initialise."
             ) from None

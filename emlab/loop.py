@@ -76,7 +76,7 @@ def loop_em_step(X, params: GMMParams, centre_on: str = "new") -> GMMParams:
             N_j += W[i, j]
         if N_j == 0.0:
             raise ValueError(
-                f"component {j} has no responsibility at all (N_j = 0), so its mean is 0/0. "
+                f"component {j + 1} (index {j}) has no responsibility at all (N_j = 0), so its mean is 0/0. "
                 "Give it a weight phi_j > 0 or remove it; emlab.m_step handles this case."
             )
         phi[j] = N_j / m

@@ -254,7 +254,10 @@ def m_step(stats: ExpectedStats, reg_covar: float = 0.0, prior=None) -> GMMParam
         return GMMParams(phi=phi, mu=mu, Sigma=Sigma)
     if np.any(N <= 0):
         j = int(np.flatnonzero(N <= 0)[0])
-        raise ValueError(f"component {j} has no responsibility (N_{j} = 0): its mean is undefined. Re-initialise.")
+        raise ValueError(
+            f"component {j + 1} (index {j}) has no responsibility (N_{j + 1} = 0): its mean is undefined. "
+            "Re-initialise."
+        )
     mu = sx / N[:, None]
     Sigma = sxx / N[:, None, None] - mu[:, :, None] * mu[:, None, :]
     Sigma = 0.5 * (Sigma + Sigma.transpose(0, 2, 1)) + reg_covar * np.eye(mu.shape[1])

@@ -289,6 +289,18 @@ def test_more_components_than_distinct_points_leaves_empty_components_silently(i
     assert bm.score(X) == pytest.approx(ref_log_likelihood(X, bm.weights_, bm.means_) / 20, rel=1e-12)
 
 
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_empty_component_gets_mu_one_half(alpha):
+    # N_j = 0: no data set mu_j. The M-step gives (S + alpha) / (N + 2 alpha) = 1/2 for alpha > 0 and, at alpha = 0,
+    # the same value (its limit) instead of 0/0; notebook 08's exercise asks for it too.
+    X = np.array([[1, 0, 1], [1, 1, 0]])
+    W = np.array([[1.0, 0.0], [1.0, 0.0]])
+    params = bc.m_step(X, W, alpha)
+    np.testing.assert_array_equal(params.mu[1], [0.5, 0.5, 0.5])
+    assert params.phi[1] == 0.0
+    np.testing.assert_allclose(params.mu[0], (np.array([2.0, 1.0, 1.0]) + alpha) / (2 + 2 * alpha))
+
+
 def test_maximum_likelihood_on_digits_reaches_zero_probabilities_without_nan():
     X, _ = load_digits_binary()
     bm = BernoulliMixture(10, alpha=0.0, random_state=0, tol=1e-6, max_iter=300)

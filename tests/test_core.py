@@ -124,7 +124,8 @@ def test_m_step_adds_reg_covar_to_the_diagonal(rng):
 def test_collapsed_component_raises_with_reg_covar_hint():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0]])
     W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # component 0 owns one point
-    with pytest.raises(ValueError, match="component 0 collapsed.*reg_covar"):
+    # Numbered from 1 like the notebooks' Sigma_1, with the array index alongside.
+    with pytest.raises(ValueError, match=r"component 1 \(index 0\) collapsed.*N_1 = 1.*Sigma_1 is singular.*reg_covar"):
         m_step(X, W)
     assert np.all(np.linalg.eigvalsh(m_step(X, W, reg_covar=1e-6).Sigma[0]) > 0)
 

@@ -69,6 +69,14 @@ def e_nan_to_num(X, phi, mu):
     return normalise(np.nan_to_num(a, nan=-np.inf))
 
 
+def e_matrix_form(X, phi, mu):
+    # Notebook 08's matrix form x . (ln mu - ln(1 - mu)) + sum_d ln(1 - mu): right for mu in (0, 1), NaN at mu = 1.
+    X = np.asarray(X, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.log(phi) + X @ (np.log(mu) - np.log1p(-mu)).T + np.log1p(-mu).sum(axis=1)
+    return normalise(a)
+
+
 def e_mutates(X, phi, mu):
     X = np.asarray(X)
     X -= 0  # harmless on its own ...
@@ -112,6 +120,7 @@ E_WRONG = [
     ("linear space + argmax for underflowed rows", e_linear_argmax, ["argmax", "mixed"]),
     ("np.log(mu) without xlogy: 0 * -inf", e_plain_log, ["NaN", "xlogy"]),
     ("nan_to_num patch", e_nan_to_num, ["xlogy"]),
+    ("the notebook's matrix form at mu = 1: inf - inf", e_matrix_form, ["NaN", "matrix form", "(0, 1)", "xlogy"]),
     ("epsilon on mu", lambda X, p, m: normalise(log_joint(X, p, m, eps=1e-10)), ["epsilon on mu", "xlogy"]),
     ("clip mu", lambda X, p, m: normalise(log_joint(X, p, np.clip(m, 1e-9, 1 - 1e-9))), ["epsilon on mu"]),
     ("epsilon on phi", lambda X, p, m: normalise(log_joint(X, p, m, phi_eps=1e-10)), ["epsilon on phi"]),
@@ -256,7 +265,7 @@ def test_bernoulli_m_step_checker_names_the_mistake(name, fn, words):
     "fn",
     [
         m_right,
-        lambda X, W, a: tuple(bernoulli_core.m_step(X, W, a)),  # mu_j = 0 for an empty ML component: allowed
+        lambda X, W, a: tuple(bernoulli_core.m_step(X, W, a)),  # mu_j = 1/2 for an empty ML component, as asked
         lambda X, W, a: (
             W.mean(axis=0),
             (np.einsum("ij,id->jd", W, np.asarray(X, float)) + a) / np.maximum(W.sum(axis=0) + 2 * a, 1e-300)[:, None],

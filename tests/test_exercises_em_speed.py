@@ -78,6 +78,21 @@ def rate_gap_to_last(trace):
     return float(np.sqrt(g[2] / g[1]))
 
 
+def rate_positive_only(trace):
+    # Steps > 0 kept, no floor: two equal 1-ulp steps at the end have ratio 1.
+    d = np.diff(trace)
+    ok = (d[:-1] > 0) & (d[1:] > 0)
+    return float(np.median(np.sqrt(d[1:][ok] / d[:-1][ok])[-10:]))
+
+
+def rate_no_floor_dropna(trace):
+    # No floor, and only the NaN/inf ratios (0/0, x/0) dropped: the 0 and 1-ulp ratios stay in the median.
+    d = np.diff(trace)
+    with np.errstate(all="ignore"):
+        r = np.sqrt(d[1:] / d[:-1])
+    return float(np.median(r[np.isfinite(r)][-10:]))
+
+
 RATE_WRONG = [
     ("no square root", lambda t: rate_right(t) ** 2, ["lambda^2", "square root"]),
     ("square root twice", lambda t: np.sqrt(rate_right(t)), ["square root twice"]),
@@ -90,6 +105,8 @@ RATE_WRONG = [
     ("ratio of l values, rooted", lambda t: np.sqrt(t[-1] / t[-2]), ["l_(t+1) / l_t"]),
     ("last two steps (round-off)", rate_all_ratios, ["round-off"]),
     ("mean of the last |ratios|", rate_last_abs, ["round-off"]),
+    ("steps > 0 only, no floor", rate_positive_only, ["round-off", "d > 0", "ratio is 1"]),
+    ("no floor, NaN ratios dropped", rate_no_floor_dropna, ["round-off", "dropping only the nan"]),
     ("first two steps (transient)", rate_first, ["first iterations"]),
     ("mean of all informative ratios", rate_mean_informative, ["first iterations"]),
     ("gap to the last value at the start", rate_gap_to_last, ["first iterations"]),
@@ -105,7 +122,10 @@ RATE_WRONG = [
 
 @pytest.mark.parametrize(("name", "fn", "words"), RATE_WRONG, ids=[row[0] for row in RATE_WRONG])
 def test_rate_checker_names_the_mistake(name, fn, words):
-    assert_fails_with(exercises.check_rate_from_trace(fn), *words)
+    result = exercises.check_rate_from_trace(fn)
+    assert_fails_with(result, *words)
+    if "round-off" in words:  # not sent to the wrong fix
+        assert "divided log-likelihood" not in result.message and "first iterations" not in result.message
 
 
 @pytest.mark.parametrize(
@@ -250,7 +270,14 @@ def test_squarem_checker_names_the_mistake(name, fn, words):
     assert_fails_with(exercises.check_squarem_step(fn), *words)
 
 
-@pytest.mark.parametrize("fn", [sq_right, sq_emlab, sq_try_except], ids=["plain", "emlab", "dot products"])
+def sq_emlab_shortcut(theta, M, log_lik):
+    # emlab's step as it is, with its shortcut: where the clamp binds (alpha = 1), theta' = theta2 is returned.
+    return rate.squarem_step(theta, M, log_lik, step_max=np.inf)[0]
+
+
+@pytest.mark.parametrize(
+    "fn", [sq_right, sq_emlab, sq_emlab_shortcut, sq_try_except], ids=["plain", "emlab", "emlab as is", "dot products"]
+)
 def test_squarem_checker_accepts_correct_variants(fn):
     assert_passes(exercises.check_squarem_step(fn))
 

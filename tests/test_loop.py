@@ -54,5 +54,5 @@ def test_loop_rejects_bad_centre_and_reports_linear_space_underflow():
 
 def test_loop_reports_an_empty_component():
     p = GMMParams(phi=[1.0, 0.0], mu=[0.0, 1.0], Sigma=[1.0, 1.0])
-    with pytest.raises(ValueError, match=r"component 1 has no responsibility.*N_j = 0"):
+    with pytest.raises(ValueError, match=r"component 2 \(index 1\) has no responsibility.*N_j = 0"):
         loop_em_step(np.array([0.0, 0.5, 1.0]), p)

@@ -240,6 +240,14 @@ def test_functional_bad_input():
         ms.conditional_gaussian(np.zeros(3), [True, False], np.zeros(2), np.eye(2))
 
 
+def test_m_step_names_an_empty_component_as_the_notebooks_do():
+    # phi_2 = 0: the second component (index 1) gets no responsibility; the message counts from 1 like the prose.
+    params = GMMParams(phi=[1.0, 0.0], mu=[[0.0, 0.0], [1.0, 1.0]], Sigma=[np.eye(2)] * 2)
+    stats = ms.e_step(np.array([[0.0, np.nan], [1.0, 2.0], [0.5, 0.5]]), params)
+    with pytest.raises(ValueError, match=r"component 2 \(index 1\) has no responsibility \(N_2 = 0\)"):
+        ms.m_step(stats)
+
+
 # ---------------------------------------------------------------------------------------- estimator
 
 

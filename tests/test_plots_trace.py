@@ -47,3 +47,10 @@ def test_loglik_trace_keeps_the_title_and_labels_of_a_passed_in_axes():
     assert bare.get_title() == "log-likelihood over EM iterations"
     plots.loglik_trace([1.0, 2.0], ax=bare, title="explicit")
     assert bare.get_title() == "explicit"  # an explicit title is always applied
+
+
+def test_loglik_trace_takes_a_y_label_for_other_objectives():
+    out = plots.loglik_trace([-3.0, -2.0, -1.5], start=0, ylabel="log-posterior per image (nats)")
+    assert out.ax.get_ylabel() == "log-posterior per image (nats)" and list(out.t) == [0, 1, 2]
+    assert plots.loglik_trace([-3.0, -2.0]).ax.get_ylabel() == "$\\ell(\\Theta)$ (nats)"
+    plt.close("all")

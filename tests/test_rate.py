@@ -297,3 +297,55 @@ def test_default_is_plain_em_bit_for_bit(moderate_2d):
     a = GaussianMixture(2, random_state=0).fit(moderate_2d)
     b = GaussianMixture(2, random_state=0, accelerate=None, learning_decay=0.9, learning_offset=3.0).fit(moderate_2d)
     assert a.n_iter_ == b.n_iter_ and np.array_equal(a.means_, b.means_) and a.lower_bounds_ == b.lower_bounds_
+
+
+# -- incremental EM -------------------------------------------------------------------------------
+
+
+def _three_clusters(m=600, seed=3):
+    gen = np.random.default_rng(seed)
+    z = gen.choice(3, size=m, p=[0.5, 0.3, 0.2])
+    return np.array([[0.0, 0.0], [3.0, 1.0], [-1.0, 3.0]])[z] + 0.7 * gen.normal(size=(m, 2))
+
+
+START3 = GMMParams(phi=[1 / 3] * 3, mu=[[1.0, 1.0], [2.0, 0.0], [0.0, 2.0]], Sigma=[np.eye(2)] * 3)
+
+
+def test_incremental_em_bound_never_decreases_and_is_below_l():
+    X = _three_clusters()
+    run = rate.incremental_em(X, START3, n_blocks=7, n_sweeps=5)
+    assert len(run.params) == 1 + 7 * 5 and run.bound.shape == (36,)
+    assert np.all(np.diff(run.bound) >= -1e-12)
+    ll = np.array([log_likelihood(X, p) / len(X) for p in run.params])
+    assert np.all(run.bound <= ll + 1e-12)  # F = l - KL(q || posterior) <= l
+    assert np.all(np.diff(ll) >= -1e-12)  # and here l itself never fell either
+
+
+def test_incremental_em_reaches_the_batch_fixed_point():
+    X = _three_clusters()
+    run = rate.incremental_em(X, START3, n_blocks=5, n_sweeps=60)
+    gm = GaussianMixture(3, reg_covar=0.0, tol=1e-14, max_iter=5000, weights_init=START3.phi, means_init=START3.mu,
+                         precisions_init=np.linalg.inv(START3.Sigma)).fit(X)
+    last = run.params[-1]
+    np.testing.assert_allclose(last.phi, gm.weights_, atol=1e-7)
+    np.testing.assert_allclose(last.mu, gm.means_, atol=1e-7)
+    np.testing.assert_allclose(last.Sigma, gm.covariances_, atol=1e-7)
+    # At the fixed point the bound is l itself: every block's q is the posterior.
+    assert abs(run.bound[-1] - gm.score(X)) < 1e-10
+
+
+def test_incremental_em_with_one_block_is_batch_em():
+    X = _three_clusters(m=200)
+    run = rate.incremental_em(X, START3, n_blocks=1, n_sweeps=3)
+    _, history = run_em(X, START3, max_iter=4, tol=0.0, record_params=True)
+    for p, q in zip(run.params, history["params"][1:], strict=False):
+        np.testing.assert_allclose(p.mu, q.mu, atol=1e-12)
+        np.testing.assert_allclose(p.Sigma, q.Sigma, atol=1e-12)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"n_blocks": 0}, "n_blocks"), ({"n_blocks": 1000}, "n_blocks"),
+                                               ({"n_blocks": 2.5}, "n_blocks"), ({"n_blocks": 2, "n_sweeps": -1},
+                                                                                 "n_sweeps")])
+def test_incremental_em_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rate.incremental_em(_three_clusters(m=50), START3, **kwargs)

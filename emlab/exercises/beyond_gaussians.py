@@ -160,7 +160,9 @@ def _compare_e_step(case, out):
             raise Fail(
                 f"W contains NaN on {case.label} (row {i + 1}): 0 * ln 0 = 0 * (-inf) is NaN in numpy. Where x_d = 0 "
                 "and mu_jd = 0 the term x_d ln mu_jd must be 0: use scipy.special.xlogy(x, mu) and "
-                "xlogy(1 - x, 1 - mu)." + warn_note(case)
+                "xlogy(1 - x, 1 - mu). The matrix form x . (ln mu_j - ln(1 - mu_j)) + sum_d ln(1 - mu_jd) needs mu in "
+                "(0, 1) too: at mu_jd = 1 it is inf - inf = NaN; use the pixel sum with xlogy where mu is 0 or 1."
+                + warn_note(case)
             )
         raise Fail(f"W contains NaN or inf on {case.label} (first in row {i + 1})." + warn_note(case), generic=True)
     if np.allclose(W, ref, rtol=1e-7, atol=1e-12) and np.all(W[impossible] == 0) and _tiny_ok(W, ref):

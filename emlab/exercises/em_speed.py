@@ -6,7 +6,8 @@ round-off level (exactly 0, or +-1 ulp of l*), as a run at a tight tolerance pro
 :class:`emlab.GaussianMixture`, whose rate is the largest eigenvalue of the EM map's Jacobian.
 
 The SQUAREM cases are EM-like maps M with a log-likelihood: linear maps (where SQUAREM lands on the fixed point),
-an oscillating map (where ||r|| / ||v|| < 1 and the step length is clamped to 1), maps whose extrapolated point is
+an oscillating map (where ||r|| / ||v|| < 1 and the step length is clamped to 1; M(theta2) and theta2 are both
+accepted there), maps whose extrapolated point is
 invalid (l = -inf or NaN) or worse than M(theta) (the safeguard must fall back to theta2), and the EM map of a
 1-D Gaussian mixture on the unconstrained parametrisation of :mod:`emlab.rate`.
 """
@@ -122,23 +123,32 @@ def _compare_rate(case, out):
     for ref, message in checks:
         if abs(value - ref) <= 1e-3 * max(abs(ref), 1e-3):
             raise Fail(f"{message} (On {case.label}: {vs}.)")
-    if abs(value - 1.0) < 1e-4 or abs(value - np.sqrt(trace[-1] / trace[-2])) < 1e-9:
-        raise Fail(
-            "you divided log-likelihood values, l_(t+1) / l_t, which is always close to 1; the rate is in the ratio "
-            f"of the steps Delta l_t = l_(t+1) - l_t (take np.diff of the trace first). (On {case.label}: {vs}.)"
-        )
     with np.errstate(all="ignore"):
         roundoff = ~informative & np.isfinite(ratios)
         early = informative & (np.abs(ratios - lam) > _tolerance(lam))
+        l_ratios = trace[1:] / trace[:-1]
+    # Dividing l values gives l_(t+1) / l_t (or its root, or a summary of the last few): close to 1, and exactly 1
+    # once l has stopped moving, where the ratio of two equal round-off steps is exactly 1 as well.
+    divided_l = _tail_summary_of(value, l_ratios) or _tail_summary_of(value, np.sqrt(l_ratios))
+    # The round-off diagnosis comes first: a ratio of two one-ulp steps (a filter d > 0 without the floor) is also
+    # close to 1, and must not be taken for a division of l values.
     if "roundoff" in case.tags and (
         np.any(np.abs(ratios[roundoff] - value) <= 1e-9 * max(value, 1.0))
         or np.any(np.abs(ratios[roundoff] ** 2 - value) <= 1e-9 * max(value, 1.0))
-        or _summary_of(value, ratios[np.isfinite(ratios)])
+        or _tail_summary_of(value, ratios[np.isfinite(ratios)])
     ):
         raise Fail(
             f"your estimate uses the last steps of the trace, which are round-off (|Delta l| <= {FLOOR:g} (1 + |l_T|) "
-            f"= {floor:.2g} here: the run has converged to machine precision and its steps are noise). Leave them "
-            f"out and use the last informative steps. (On {case.label}: {vs}.)"
+            f"= {floor:.2g} here: the run has converged to machine precision and its steps are noise; a filter "
+            "d > 0 keeps steps of one ulp, whose ratio is 1, and dropping only the NaN ratios keeps the 0 and "
+            "1-ulp ones). Leave them out (mask d > floor) and use the last informative steps. "
+            f"(On {case.label}: {vs}.)",
+            vague=divided_l,  # exactly 1 is also l_T / l_(T-1) here: a trace that still moves tells them apart
+        )
+    if divided_l or abs(value - np.sqrt(trace[-1] / trace[-2])) < 1e-9:
+        raise Fail(
+            "you divided log-likelihood values, l_(t+1) / l_t, which is always close to 1; the rate is in the ratio "
+            f"of the steps Delta l_t = l_t - l_(t-1) (take np.diff of the trace first). (On {case.label}: {vs}.)"
         )
     if np.any(np.abs(ratios[early] - value) <= 1e-9) or _summary_of(value, ratios[informative]) or (
         early.any() and abs(value - lam) > _tolerance(lam) and min(ratios[early].min(), lam) <= value
@@ -158,6 +168,21 @@ def _compare_rate(case, out):
     raise Fail(f"on {case.label} {vs}. (Tolerance: {num(_tolerance(lam), 3)}.)", generic=True)
 
 
+def _tail_summary_of(value, values, longest=30) -> bool:
+    """True when value is one of the last ``longest`` values, or a mean or median of the last few (or the root
+    of one of their squares): what an estimate from the tail of a trace returns."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    with np.errstate(all="ignore"):
+        for k in range(1, min(longest, values.size) + 1):
+            tail = values[-k:]
+            candidates = [tail[0], np.mean(tail), np.median(tail), np.sqrt(np.mean(tail**2)),
+                          np.sqrt(np.median(tail**2))]
+            if any(np.isfinite(c) and abs(value - c) <= 1e-12 * max(abs(c), 1.0) for c in candidates):
+                return True
+    return False
+
+
 def _summary_of(value, ratios) -> bool:
     """True when value is the mean or median of ``ratios`` (or of their squares)."""
     if ratios.size == 0:
@@ -170,7 +195,7 @@ def _summary_of(value, ratios) -> bool:
 def check_rate_from_trace(fn) -> CheckResult:
     """Check ``fn(trace) -> lambda``: EM's linear rate estimated from a log-likelihood trace l(Theta^(0..T)).
 
-    Near the fixed point the steps Delta l_t = l_(t+1) - l_t shrink by lambda^2 per iteration, so lambda is the
+    Near the fixed point the steps Delta l_t = l_t - l_(t-1) shrink by lambda^2 per iteration, so lambda is the
     square root of the ratio of successive steps, read off the tail of the run: after the first iterations (a
     faster transient) and before the round-off steps (at or below ``1e-10 (1 + |l_T|)``).
 
@@ -363,6 +388,11 @@ def _compare_squarem(case, out):
         raise Fail(f"you returned shape {new.shape} on {case.label}; the new point has theta's shape {theta.shape}.",
                    generic=True)
     ok = np.allclose(new, ref, rtol=1e-9, atol=1e-12)
+    nv = np.linalg.norm(t2 - 2 * t1 + theta)
+    if not ok and (nv == 0 or np.linalg.norm(t1 - theta) / nv <= 1.0):
+        # The clamp binds (alpha = 1): theta' = theta2, and returning theta2 without the third evaluation of M is
+        # the shortcut of rate.squarem_step and R's SQUAREM. Both answers are right.
+        ok = np.allclose(new, t2, rtol=1e-9, atol=1e-12)
     if ok and calls > 3:
         raise Fail(
             f"your new point is right on {case.label}, but your function evaluated M {calls} times. Each evaluation is "
@@ -458,7 +488,9 @@ def check_squarem_step(fn) -> CheckResult:
 
     theta1 = M(theta), theta2 = M(theta1), r = theta1 - theta, v = theta2 - 2 theta1 + theta,
     alpha = max(||r|| / ||v||, 1), theta' = theta + 2 alpha r + alpha^2 v. If l(theta') >= l(theta1) (a NaN or -inf
-    l(theta') is a rejection) the result is M(theta'), otherwise theta2; at most 3 evaluations of M.
+    l(theta') is a rejection) the result is M(theta'), otherwise theta2; at most 3 evaluations of M. Where the clamp
+    binds (alpha = 1, so theta' = theta2), returning theta2 itself is accepted too: that is rate.squarem_step's (and
+    R's SQUAREM's) shortcut.
 
     Parameters
     ----------

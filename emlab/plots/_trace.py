@@ -42,7 +42,7 @@ _TRACE_GID = "emlab-loglik-trace"
 
 
 def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell(\\Theta^{(t)})$",
-                 title: str | None = None, tol: float = 1e-9) -> TraceArtists:
+                 title: str | None = None, tol: float = 1e-9, ylabel: str | None = None) -> TraceArtists:
     """Plot the log-likelihood l(Theta^(t)) (a total over the data, in nats) against the iteration t.
 
     Parameters
@@ -62,6 +62,9 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
         the axes or the axes passed in has no title yet.
     tol : float, default 1e-9
         A drop larger than ``tol * max(1, |l|)`` is marked as a decrease.
+    ylabel : str, optional
+        The y-axis label, when the values are not the total l(Theta) in nats (a per-sample mean, or a
+        log-posterior); set when given, otherwise as the title is.
 
     Returns
     -------
@@ -93,7 +96,9 @@ def loglik_trace(values, ax=None, start: int | None = None, label: str = "$\\ell
     # A caller's axes keeps its own title and labels (a notebook titles the axes, then overlays two traces).
     if created or not ax.get_xlabel():
         ax.set_xlabel("iteration $t$")
-    if created or not ax.get_ylabel():
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    elif created or not ax.get_ylabel():
         ax.set_ylabel("$\\ell(\\Theta)$ (nats)")
     if title is not None:
         ax.set_title(title)
