@@ -1,9 +1,11 @@
 """Watch EM run: a step-by-step widget, an animation, and the static panels both fall back to.
 
 All three replay recorded parameters Theta^(0..T) (``GaussianMixture(record_params=True).history_["params"]``
-or any list of :class:`~emlab.params.GMMParams`); none of them fits anything. The live views update the
-artists in place (scatter offsets and colours, ellipse centre/size/angle, the trace's data), so one step
-costs a canvas draw, not a new figure: see ``benchmarks/bench_stepper.py``.
+or any list of :class:`~emlab.params.GMMParams`); none of them fits anything. The widget is drawn in the
+browser (``_live.py`` / ``_live.js``: every step's data is sent once, so a dragged slider needs no kernel
+round trip; ``benchmarks/bench_live_browser.py``). The kernel keeps its own figure current by updating the
+artists in place (scatter offsets and colours, ellipse centre/size/angle, the trace's data): that figure
+draws ``frame_png()``, the animation's frames and the static fallback (``benchmarks/bench_stepper.py``).
 
 Where widgets or JavaScript are missing (nbval, GitHub's notebook viewer, a printed handout) the objects
 returned here still show something meaningful: their rich display carries a static multi-panel PNG
