@@ -79,6 +79,14 @@ REASONS = ("overflow", "clipped", "small-text", "raw-tex", "notes-visible", "ext
 #: deck with code again at 1024x768. The HTML decks have a fixed 1280x720 canvas that reveal.js scales as a
 #: whole, so their layout does not depend on the screen; the 1024x768 walk checks that it stays so.
 DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code",)}
+#: Extra ``jupyter lab`` options for presenting with RISE (jupyterlab-rise 0.43.1, the newest release): its
+#: slideshow page (/rise/...) loads no JupyterLab extension from the labextensions folders. It would load them
+#: all, and the ipywidgets manager (jupyterlab_widgets 3, ipywidgets 8) cannot load there: it needs
+#: @jupyterlab/console, which RISE's page does not share ("Shared module @jupyterlab/console doesn't exist in
+#: shared scope default", jupyterlab-contrib/rise#119), and extensions that need the widget manager (anywidget)
+#: then fail to activate. So the slideshow shows each widget's stored PNG fallback, as it did with the error,
+#: with a clean console. JupyterLab itself (/lab) keeps all its extensions: the option is RiseApp's only.
+RISE_SERVER_ARGS = ("--RiseApp.labextensions_path=[]",)
 BUDGET = ROOT / "tests" / "slide_budget.json"
 REPORT = ROOT / "artifacts" / "slide_report.json"
 SHOTS = ROOT / "artifacts" / "slides"
@@ -558,7 +566,7 @@ def jupyterlab(notebooks_dir: Path, log_path: Path):
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None",
-            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}", *RISE_SERVER_ARGS,
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
