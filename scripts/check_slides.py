@@ -37,7 +37,9 @@ which may only shrink).
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
+import http.cookiejar
 import json
 import os
 import re
@@ -46,6 +48,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -79,6 +82,14 @@ REASONS = ("overflow", "clipped", "small-text", "raw-tex", "notes-visible", "ext
 #: deck with code again at 1024x768. The HTML decks have a fixed 1280x720 canvas that reveal.js scales as a
 #: whole, so their layout does not depend on the screen; the 1024x768 walk checks that it stays so.
 DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code",)}
+#: Extra ``jupyter lab`` options for presenting with RISE (jupyterlab-rise 0.43.1, the newest release): its
+#: slideshow page (/rise/...) loads no JupyterLab extension from the labextensions folders. It would load them
+#: all, and the ipywidgets manager (jupyterlab_widgets 3, ipywidgets 8) cannot load there: it needs
+#: @jupyterlab/console, which RISE's page does not share ("Shared module @jupyterlab/console doesn't exist in
+#: shared scope default", jupyterlab-contrib/rise#119), and extensions that need the widget manager (anywidget)
+#: then fail to activate. So the slideshow shows each widget's stored PNG fallback, as it did with the error,
+#: with a clean console. JupyterLab itself (/lab) keeps all its extensions: the option is RiseApp's only.
+RISE_SERVER_ARGS = ("--RiseApp.labextensions_path=[]",)
 BUDGET = ROOT / "tests" / "slide_budget.json"
 REPORT = ROOT / "artifacts" / "slide_report.json"
 SHOTS = ROOT / "artifacts" / "slides"
@@ -235,6 +246,44 @@ async () => {
   await frame(); await frame();
 }
 """
+
+
+# Runs in the RISE page once it shows a slide: wait until JupyterLab has drawn the notebook (markdown
+# rendered, MathJax typeset, outputs drawn: no change in the slides for `quietMs`, at most `maxMs`) and every
+# image is decoded. A real condition instead of a fixed sleep: short when the page is ready, longer under load.
+RISE_READY_JS = r"""
+async ([quietMs, maxMs]) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const target = document.querySelector('.reveal') || document.body;
+  let last = performance.now();
+  const observer = new MutationObserver(() => { last = performance.now(); });
+  observer.observe(target, {subtree: true, childList: true, characterData: true});
+  const start = performance.now();
+  while (performance.now() - last < quietMs && performance.now() - start < maxMs) await sleep(25);
+  observer.disconnect();
+  await Promise.all([...target.querySelectorAll('img')].map((img) => img.decode().catch(() => null)));
+  await frame(); await frame();
+}
+"""
+
+# Runs in the RISE page after a key press: wait until the step `expected` ([h, v, fragments shown - 1], as
+# STATE_JS reports it) is on screen (at most `maxMs`), then for two frames so that it is drawn.
+RISE_STEP_JS = r"""
+async ([expected, maxMs]) => {
+  const state = STATE;
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const start = performance.now();
+  while (JSON.stringify(state()) !== JSON.stringify(expected) && performance.now() - start < maxMs) await frame();
+  await frame(); await frame();
+  return state();
+}
+""".replace("STATE", STATE_JS.strip())
+
+# Runs in an HTML deck: show step [h, v, f] and settle (one round trip per step).
+SLIDE_AND_SETTLE_JS = "async ([h, v, f]) => { Reveal.slide(h, v, f); await (SETTLE)(); }".replace(
+    "SETTLE", SETTLE_JS.strip()
+)
 
 
 @dataclass
@@ -441,8 +490,7 @@ def walk_html_deck(browser, deck: Path, notebook: Path, form: str, viewport: str
             shots.mkdir(parents=True, exist_ok=True)
 
         def advance(number, step):
-            page.evaluate("([h, v, f]) => Reveal.slide(h, v, f)", list(step))
-            page.evaluate(SETTLE_JS)
+            page.evaluate(SLIDE_AND_SETTLE_JS, list(step))
 
         _walk(page, notebook, result, shots, viewport == "1280x720", advance)
         result.notes = page.evaluate(
@@ -479,20 +527,15 @@ def walk_rise(browser, base_url: str, rel_path: str, notebook: Path, viewport: s
         page.wait_for_selector(".reveal .slides section.present", timeout=90_000)
         page.add_style_tag(content=NO_ANIMATION_CSS)
         # RISE typesets with MathJax 3 and draws outputs asynchronously: let it finish.
-        page.wait_for_timeout(1000)
+        page.evaluate(RISE_READY_JS, [300, 10_000])
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
 
         def advance(number, step):
             if number == 0:
                 return
-            before = page.evaluate(STATE_JS)
             page.keyboard.press("Space")
-            for _ in range(50):
-                if page.evaluate(STATE_JS) != before:
-                    break
-                page.wait_for_timeout(20)
-            page.wait_for_timeout(40)
+            page.evaluate(RISE_STEP_JS, [list(step), 2000])
 
         _walk(page, notebook, result, shots, viewport == "1280x720", advance)
         result.notes = speaker_notes(notebook)
@@ -525,11 +568,12 @@ def contact_sheet(result: DeckResult, path: Path, columns: int = 5, thumb_width:
         x = 8 + (i % columns) * (thumb[0] + 8)
         y = 8 + (i // columns) * (thumb[1] + label + 8)
         with Image.open(shot) as img:
-            sheet.paste(img.convert("RGB").resize(thumb), (x, y + label))
+            img.draft("RGB", thumb)  # a JPEG decodes at 1/4 size directly: most of the time of a sheet otherwise
+            sheet.paste(img.convert("RGB").resize(thumb, Image.Resampling.LANCZOS), (x, y + label))
         draw.rectangle((x, y + label, x + thumb[0] - 1, y + label + thumb[1] - 1), outline="#999999")
         draw.text((x, y + 4), f"{i + 1}", fill="black")
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path, optimize=True)
+    sheet.save(path, compress_level=1)  # PNG: optimize=True took 2 s a sheet for 5% less
     return path
 
 
@@ -558,7 +602,7 @@ def jupyterlab(notebooks_dir: Path, log_path: Path):
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None",
-            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}", *RISE_SERVER_ARGS,
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
@@ -590,39 +634,59 @@ def jupyterlab(notebooks_dir: Path, log_path: Path):
                     proc.wait()
 
 
-def shutdown_kernels(base_url: str) -> None:
-    """Stop every kernel of the server (RISE starts one per notebook it presents)."""
-    with urllib.request.urlopen(f"{base_url}/api/kernels", timeout=10) as response:
-        kernels = json.load(response)
-    for kernel in kernels:
-        request = urllib.request.Request(f"{base_url}/api/kernels/{kernel['id']}", method="DELETE")
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(request, timeout=10).close()
+def shutdown_kernels(base_url: str, path: str | None = None) -> None:
+    """Stop the kernels of the server's sessions on ``path`` (default: every session); RISE starts one per
+    notebook it presents. A DELETE needs the server's XSRF cookie, echoed in a header, even without a token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base_url}/lab", timeout=30).close()  # sets the _xsrf cookie
+    xsrf = next((cookie.value for cookie in jar if cookie.name == "_xsrf"), "")
+    with opener.open(f"{base_url}/api/sessions", timeout=30) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        if path is not None and session.get("path") != path:
+            continue
+        request = urllib.request.Request(
+            f"{base_url}/api/sessions/{session['id']}", method="DELETE", headers={"X-XSRFToken": xsrf}
+        )
+        opener.open(request, timeout=30).close()
 
 
-def _walk_forms(browser, jobs, shots_dir, decks, lab_url) -> list[DeckResult]:
-    """Walk ``jobs`` (viewport, notebook, form) in order with one browser (None: launch one here)."""
+def _walk_jobs(browser, jobs: collections.deque, take, shots_dir, decks: dict, lab_url, prepare=None) -> list:
+    """Walk jobs (viewport, notebook, form) taken from ``jobs`` with ``take`` (its popleft or pop) until none is
+    left, with one browser (None: launch one here, as a thread needs its own). ``prepare()``, if given, runs
+    first (building the HTML decks); ``decks["ready"]`` is an Event set once they are built, which an HTML job
+    waits for."""
     with contextlib.ExitStack() as stack:
         if browser is None:
             from playwright.sync_api import sync_playwright
 
             browser = launch_chromium(stack.enter_context(sync_playwright()))
             stack.callback(browser.close)
+        if prepare is not None:
+            prepare()
         results = []
-        for viewport, notebook, form in jobs:
+        while True:
+            try:
+                viewport, notebook, form = take()
+            except IndexError:
+                return results
             shots = None
             if shots_dir is not None and viewport == "1280x720":
                 shots = Path(shots_dir) / form / notebook.stem
             if form == "rise":
-                result = walk_rise(browser, lab_url, f"notebooks/{notebook.name}", notebook, viewport, shots)
-                shutdown_kernels(lab_url)
+                path = f"notebooks/{notebook.name}"
+                result = walk_rise(browser, lab_url, path, notebook, viewport, shots)
+                shutdown_kernels(lab_url, path)
             else:
+                decks["ready"].wait()
+                if "error" in decks:
+                    raise RuntimeError("building the HTML decks failed") from decks["error"]
                 result = walk_html_deck(browser, decks[form][notebook.stem], notebook, form, viewport, shots)
             if shots is not None:
                 sheet = contact_sheet(result, Path(shots_dir) / f"contact_{form}_{notebook.stem}.png")
                 result.contact_sheet = str(sheet) if sheet else None
             results.append(result)
-        return results
 
 
 def check_decks(
@@ -635,8 +699,10 @@ def check_decks(
 ) -> dict:
     """Build the decks once and walk every step of every deck; return the report (see :func:`report_dict`).
 
-    The HTML decks are walked in a second browser on a worker thread while ``browser`` presents the RISE
-    slideshows, so the two kinds of waiting (MathJax, JupyterLab) overlap.
+    Two browsers walk at once from one queue of decks: ``browser`` presents the RISE slideshows first, a second
+    one on a worker thread builds the HTML decks and walks them from the other end of the queue; whichever is
+    done first takes what is left. So the two kinds of waiting (MathJax, JupyterLab) overlap and the deck
+    build overlaps the RISE walk.
 
     Parameters
     ----------
@@ -674,17 +740,32 @@ def check_decks(
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="emlab-decks-")))
-        decks = build_html_decks(notebooks, work_dir) if html_jobs else {}
         if rise_jobs and lab_url is None:
             folder = notebooks[0].parent
             lab_url = stack.enter_context(jupyterlab(folder, ROOT / "artifacts" / "jupyterlab-slides.log"))
+        decks: dict = {"ready": threading.Event()}
+
+        def build() -> None:
+            try:
+                if html_jobs:
+                    decks.update(build_html_decks(notebooks, work_dir))
+            except BaseException as error:
+                decks["error"] = error
+                raise
+            finally:
+                decks["ready"].set()
+
+        # Two workers share one queue, so neither idles while the other has work: this one takes the RISE
+        # slideshows first (they need no build), a second browser on a thread builds the HTML decks and takes
+        # jobs from the other end; whichever finishes first takes the rest.
+        queue = collections.deque(rise_jobs + html_jobs)
         if html_jobs and rise_jobs:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                html = pool.submit(_walk_forms, None, html_jobs, shots_dir, decks, lab_url)
-                results = _walk_forms(browser, rise_jobs, shots_dir, decks, lab_url)
-                results += html.result()
+                other = pool.submit(_walk_jobs, None, queue, queue.pop, shots_dir, decks, lab_url, build)
+                results = _walk_jobs(browser, queue, queue.popleft, shots_dir, decks, lab_url)
+                results += other.result()
         else:
-            results = _walk_forms(browser, html_jobs or rise_jobs, shots_dir, decks, lab_url)
+            results = _walk_jobs(browser, queue, queue.popleft, shots_dir, decks, lab_url, build)
     order = {form: i for i, form in enumerate(FORMS)}
     results.sort(key=lambda r: (r.viewport != "1280x720", r.viewport, r.notebook, order[r.form]))
     return report_dict(results, time.monotonic() - started)

@@ -150,6 +150,8 @@ def lab_server(browser, tmp_path_factory):
         f"--ServerApp.root_dir={root}",
         f"--LabApp.user_settings_dir={settings}",
         f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        # As instructors start it for RISE (see scripts/check_slides.py): no JupyterLab extensions in the slideshow.
+        *load_script("check_slides").RISE_SERVER_ARGS,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
