@@ -89,7 +89,14 @@ DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code",)}
 #: shared scope default", jupyterlab-contrib/rise#119), and extensions that need the widget manager (anywidget)
 #: then fail to activate. So the slideshow shows each widget's stored PNG fallback, as it did with the error,
 #: with a clean console. JupyterLab itself (/lab) keeps all its extensions: the option is RiseApp's only.
-RISE_SERVER_ARGS = ("--RiseApp.labextensions_path=[]",)
+#: The option lives in ``binder/jupyter_server_config.json``, which binder/postBuild installs into Jupyter's
+#: config folder on Binder; the test servers pass the same settings on the command line.
+RISE_CONFIG = ROOT / "binder" / "jupyter_server_config.json"
+RISE_SERVER_ARGS = tuple(
+    f"--{section}.{name}={json.dumps(value)}"
+    for section, options in json.loads(RISE_CONFIG.read_text(encoding="utf-8")).items()
+    for name, value in options.items()
+)
 BUDGET = ROOT / "tests" / "slide_budget.json"
 REPORT = ROOT / "artifacts" / "slide_report.json"
 SHOTS = ROOT / "artifacts" / "slides"

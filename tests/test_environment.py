@@ -10,6 +10,7 @@ conda build pack, our Python, our environment file and our postBuild.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import warnings
@@ -203,6 +204,10 @@ def test_post_build_installs_emlab_and_stops_on_errors():
     assert code[0] == "set -euo pipefail", f"binder/postBuild must start with `set -euo pipefail`, got {code[0]!r}"
     assert "python -m pip install --no-deps -e ." in code, "binder/postBuild must install emlab (--no-deps -e .)"
     assert os.access(path, os.X_OK), "binder/postBuild must be executable (git update-index --chmod=+x)"
+    # The RISE setting the browser test presents with (scripts/check_slides.py) is the one Binder gets.
+    assert 'cp binder/jupyter_server_config.json "$config_dir/jupyter_server_config.json"' in code
+    config = json.loads((ROOT / "binder" / "jupyter_server_config.json").read_text())
+    assert config == {"RiseApp": {"labextensions_path": []}}, config
 
 
 def _repo2docker():
