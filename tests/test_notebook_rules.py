@@ -231,3 +231,17 @@ def test_instructor_guide_lists_every_speaker_note():
     for path in course:
         where = speaker_note_slides(path)
         assert entries[path.name[:2]] == (len(where), where), f"{path.name}: the guide's list is out of date"
+
+
+def test_instructor_guide_slide_counts_match_the_notebooks():
+    """The guide's table ("Slides (steps)") gives each deck's length for planning a lecture: it must follow the
+    notebooks' slide metadata (slides and sub-slides; steps add the fragments), as the decks count them."""
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (\d\d) [^|]*\|[^|]*\| (\d+ \(\d+\)) \|$", guide, re.M))
+    course = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
+    assert sorted(rows) == [p.name[:2] for p in course], "one row per course notebook in the presenting table"
+    for path in course:
+        cells = [c for c in load(path)["cells"] if shown_in_decks(c)]
+        slides = sum(slide_type(c) in ("slide", "subslide") for c in cells)
+        steps = slides + sum(slide_type(c) == "fragment" for c in cells)
+        assert rows[path.name[:2]] == f"{slides} ({steps})", f"{path.name}: the guide's slide count is out of date"
