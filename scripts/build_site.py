@@ -38,7 +38,6 @@ import inspect
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -495,25 +494,14 @@ def fetch_mathjax(static_dir: Path, npm: str = "npm") -> Path:
     RuntimeError
         When npm is missing or ``npm pack`` fails (no network at build time).
     """
-    npm_path = shutil.which(npm)
-    if npm_path is None:
-        raise RuntimeError(
-            f"--offline needs npm to fetch MathJax, but {npm!r} is not on PATH: install Node.js/npm "
-            "(Debian: apt-get install npm), or build without --offline (MathJax from a CDN)."
-        )
+    import build_slides
+
     dest = static_dir / "mathjax"
     if dest.exists():
         shutil.rmtree(dest)
     with tempfile.TemporaryDirectory(prefix="emlab-mathjax-") as tmp:
-        result = subprocess.run(
-            [npm_path, "pack", "--silent", MATHJAX_NPM], cwd=tmp, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"`npm pack {MATHJAX_NPM}` failed (exit {result.returncode}); the npm registry must be reachable "
-                f"at build time for --offline.\n{result.stderr.strip()}"
-            )
-        with tarfile.open(Path(tmp) / result.stdout.split()[-1]) as tar:
+        (tarball,) = build_slides.npm_pack([MATHJAX_NPM], Path(tmp), npm, "MathJax")
+        with tarfile.open(tarball) as tar:
             members = []
             for member in tar.getmembers():
                 rest = member.name.removeprefix("package/es5/")

@@ -137,6 +137,33 @@ def _keep_member(package: str, name: str) -> bool:
     return True
 
 
+def npm_pack(specs: list[str], folder: Path, npm: str = "npm", what: str = "the offline libraries") -> list[Path]:
+    """Fetch npm packages as tarballs into ``folder`` (``npm pack``); return their paths, in the order of ``specs``.
+
+    Raises
+    ------
+    RuntimeError
+        When npm is missing or ``npm pack`` fails (for example without network access).
+    """
+    npm_path = shutil.which(npm)
+    if npm_path is None:
+        raise RuntimeError(
+            f"--offline needs npm to fetch {what}, but {npm!r} is not on PATH: install Node.js/npm "
+            "(Debian: apt-get install npm), or build without --offline to load the libraries from CDNs."
+        )
+    command = [npm_path, "pack", "--silent", *specs]
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"`npm pack {' '.join(specs)}` failed (exit {result.returncode}); the npm registry must be "
+            f"reachable at build time for --offline.\n{result.stderr.strip()}"
+        )
+    tarballs = result.stdout.split()
+    if len(tarballs) != len(specs):
+        raise RuntimeError(f"npm pack printed {tarballs!r}; expected one tarball for each of {specs!r}")
+    return [folder / tarball for tarball in tarballs]
+
+
 def fetch_offline_assets(static_dir: Path, npm: str = "npm") -> Path:
     """Download reveal.js, require.js, jQuery and MathJax from the npm registry into ``static_dir``.
 
@@ -160,35 +187,14 @@ def fetch_offline_assets(static_dir: Path, npm: str = "npm") -> Path:
     RuntimeError
         When npm is missing or ``npm pack`` fails (for example without network access).
     """
-    npm_path = shutil.which(npm)
-    if npm_path is None:
-        raise RuntimeError(
-            f"--offline needs npm to fetch reveal.js, but {npm!r} is not on PATH: install Node.js/npm "
-            "(Debian: apt-get install npm), or build without --offline to load the libraries from CDNs."
-        )
     static_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="emlab-npm-") as tmp:
-        specs = list(NPM_PACKAGES.values())
-        result = subprocess.run(
-            [npm_path, "pack", "--silent", *specs],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"`npm pack {' '.join(specs)}` failed (exit {result.returncode}); the npm registry must be "
-                f"reachable at build time for --offline.\n{result.stderr.strip()}"
-            )
-        tarballs = result.stdout.split()
-        if len(tarballs) != len(specs):
-            raise RuntimeError(f"npm pack printed {tarballs!r}; expected one tarball for each of {specs!r}")
+        tarballs = npm_pack(list(NPM_PACKAGES.values()), Path(tmp), npm, "reveal.js")
         for package, tarball in zip(NPM_PACKAGES, tarballs, strict=True):
             dest = static_dir / package
             if dest.exists():
                 shutil.rmtree(dest)
-            with tarfile.open(Path(tmp) / tarball) as tar:
+            with tarfile.open(tarball) as tar:
                 members = []
                 for member in tar.getmembers():
                     # npm tarballs keep everything under a top folder, "package/" for all of ours.

@@ -34,17 +34,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "scripts"))
+from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one launch recipe for every browser test)
+
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 #: Seconds one notebook may take to run all its cells in the browser.
 RUN_TIMEOUT = 180

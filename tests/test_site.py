@@ -36,20 +36,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_site  # noqa: E402
+from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one launch recipe for every browser test)
 
 
 def require(ok: bool, reason: str) -> None:
