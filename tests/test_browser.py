@@ -225,8 +225,11 @@ async ([path, timeoutMs]) => {
   const widgetViews = () => [...node.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')]
     .filter((view) => view.parentElement.closest('.jupyter-widgets') === null);
   const images = () => [...node.querySelectorAll('.jp-OutputArea-output img')];
-  // Widgets are drawn after their comm messages arrive and images after they decode: wait for both.
-  const drawn = () => widgetViews().length >= expectedWidgets && images().every((img) => img.complete);
+  const canvases = () => [...node.querySelectorAll('.jp-OutputArea-output .emlab-live canvas[role="img"]')];
+  // Widgets are drawn after their comm messages arrive, images after they decode and a live demo's canvas after
+  // its first frame: wait for all three.
+  const drawn = () => widgetViews().length >= expectedWidgets && images().every((img) => img.complete)
+    && canvases().every((c) => Number(c.dataset.frames || 0) > 0);
   for (let i = 0; i < 100 && !drawn(); i++) await sleep(100);
 
   const cells = [];
@@ -253,11 +256,17 @@ async ([path, timeoutMs]) => {
     completed,
     seconds,
     cells,
+    // A figure is an <img>, or the canvas a live demo (emlab/plots/_live.js) draws in the browser: that one
+    // counts once it has drawn a frame.
     images: images().map((img) => ({
       complete: img.complete,
       width: img.naturalWidth,
       shown: img.getBoundingClientRect().width,
-    })),
+    })).concat(canvases().map((c) => ({
+      complete: Number(c.dataset.frames || 0) > 0,
+      width: c.width,
+      shown: c.getBoundingClientRect().width,
+    }))),
     widgetViews: widgetViews().length,
     widgetErrors: [...node.querySelectorAll('.jp-OutputArea-output')]
       .map((area) => area.innerText)
