@@ -29,7 +29,7 @@ the JupyterLab server for RISE: every such request is blocked) and ``console-err
 The report (``artifacts/slide_report.json`` by default) lists each offender with its notebook, form, step,
 the notebook cell that opens the slide, the cells that cause it, the overflow in px and the reason, plus the
 number of slides and steps of every deck, and for every figure how large it is drawn (screen px per image
-px: a figure's text size on screen is its size in the PNG times this). ``tests/test_browser.py`` runs the
+px: a figure's text size on screen is its size in the PNG times this). ``tests/test_slide_walk.py`` runs the
 same walk and fails on any offender that is not in ``tests/slide_budget.json`` (the list of known offenders,
 which may only shrink).
 """
@@ -851,7 +851,7 @@ def write_budget(entries: list[dict], path: Path = BUDGET) -> None:
         {
             "about": "Known slide offenders (scripts/check_slides.py), matched on notebook, form, reason and "
             "the id of the cell that opens the slide (slide_cell and px are for people). This list may only "
-            "shrink: the browser test (tests/test_browser.py::test_every_slide_step_fits) fails on an offender "
+            "shrink: the browser test (tests/test_slide_walk.py::test_every_slide_step_fits) fails on an offender "
             "that is not here; `python scripts/check_slides.py --update-budget` drops the fixed ones.",
             "known_offenders": ordered,
         },

@@ -25,7 +25,6 @@ import http.server
 import importlib.util
 import inspect
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -36,20 +35,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_site  # noqa: E402
+from _browser import require  # noqa: E402
 from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one launch recipe for every browser test)
-
-
-def require(ok: bool, reason: str) -> None:
-    """Skip with ``reason`` when ``ok`` is false; in CI fail instead, since there the test must run."""
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} -- CI=true, where the site test must run (.ci/run installs what it needs)")
-    pytest.skip(reason)
 
 
 def expected_pages() -> list[str]:
