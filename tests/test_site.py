@@ -1,6 +1,6 @@
 """The course website (``scripts/build_site.py``): what a student sees, offline, in a real browser.
 
-The site is built once with ``--offline`` (a session fixture, into a temporary folder) and served on
+The site is built once with ``--offline`` (a module fixture, into a temporary folder) and served on
 127.0.0.1. Every page is opened in headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright) with
 every request outside the site aborted and recorded, and the test asserts:
 
@@ -172,7 +172,7 @@ def test_build_refuses_to_replace_a_folder_that_is_not_a_site(tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 # The built site, in a browser
 # ---------------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The site, built once with --offline into a temporary folder."""
     require(importlib.util.find_spec("sphinx") is not None, "Sphinx is missing: pip install -e '.[docs]'")
@@ -187,7 +187,7 @@ def site(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site_url(site):
     """The site served by a thread of this process on 127.0.0.1 (a file:// page cannot run Sphinx's search)."""
 
@@ -204,7 +204,7 @@ def site_url(site):
     thread.join()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: a live sync Playwright would block the next module's
 def browser():
     require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
     require(
