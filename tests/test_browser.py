@@ -31,12 +31,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _browser import chromium, require
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-sys.path.insert(0, str(ROOT / "scripts"))
-from _browser import require  # noqa: E402
-from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one launch recipe for every browser test)
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 #: Seconds one notebook may take to run all its cells in the browser.
@@ -76,28 +74,13 @@ LAB_SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def playwright_api():
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
-    require(
-        importlib.util.find_spec("playwright") is not None,
-        "playwright is not installed (pip install playwright; never `playwright install`, it downloads a browser)",
-    )
-    from playwright.sync_api import sync_playwright
-
-    # Screenshots of an earlier run would pass for this run's in the CI artifacts.
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
-    manager = sync_playwright().start()
-    yield manager
-    manager.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    chromium = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-    yield chromium
-    chromium.close()
+def browser():
+    with chromium() as launched:
+        # Screenshots of an earlier run would pass for this run's in the CI artifacts.
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_site  # noqa: E402
-from _browser import require  # noqa: E402
-from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one launch recipe for every browser test)
+from _browser import chromium, require  # noqa: E402
 
 
 def expected_pages() -> list[str]:
@@ -206,18 +205,8 @@ def site_url(site):
 
 @pytest.fixture(scope="module")  # not session: a live sync Playwright would block the next module's
 def browser():
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
-    require(
-        importlib.util.find_spec("playwright") is not None,
-        "playwright is not installed (pip install playwright; never `playwright install`, it downloads a browser)",
-    )
-    from playwright.sync_api import sync_playwright
-
-    manager = sync_playwright().start()
-    chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-    yield chromium
-    chromium.close()
-    manager.stop()
+    with chromium() as launched:
+        yield launched
 
 
 class Visit:

@@ -7,7 +7,6 @@ its own JupyterLab for the RISE walk, with the setting presenters use (binder/ju
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
@@ -19,8 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT / "scripts"))
 import check_slides  # noqa: E402
-from _browser import require  # noqa: E402
-from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from _browser import chromium, require  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,17 +28,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def browser():
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
-    require(
-        importlib.util.find_spec("playwright") is not None,
-        "playwright is not installed (pip install playwright; never `playwright install`, it downloads a browser)",
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as manager:
-        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_every_slide_step_fits(browser):
