@@ -37,6 +37,7 @@ which may only shrink).
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import contextlib
 import http.cookiejar
@@ -245,12 +246,14 @@ STATE_JS = r"""
 
 NO_ANIMATION_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 
-# Runs in an HTML deck: wait until reveal.js is ready and MathJax has typeset everything queued so far.
+# Runs in an HTML deck: wait until MathJax has typeset everything queued so far and the images of the step on
+# screen are decoded. No animation frames: the measurements force layout themselves, and a screenshot captures a
+# new frame of its own (two frames a step were 15% of the walk).
 SETTLE_JS = r"""
 async () => {
-  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   if (window.MathJax && MathJax.Hub) await new Promise((r) => MathJax.Hub.Queue(r));
-  await frame(); await frame();
+  const present = [...document.querySelectorAll('.reveal .slides section.present img')];
+  await Promise.all(present.map((img) => img.decode().catch(() => null)));
 }
 """
 
@@ -274,23 +277,32 @@ async ([quietMs, maxMs]) => {
 }
 """
 
-# Runs in the RISE page after a key press: wait until the step `expected` ([h, v, fragments shown - 1], as
-# STATE_JS reports it) is on screen (at most `maxMs`), then for two frames so that it is drawn.
+# Runs in the RISE page: press Space (a keydown event, as reveal.js listens for; one round trip instead of
+# Playwright's keydown and keyup), wait until the step `expected` ([h, v, fragments shown - 1], as STATE_JS
+# reports it) is on screen (at most `maxMs`) and its images are decoded, then measure it (MEASURE_JS).
 RISE_STEP_JS = r"""
-async ([expected, maxMs]) => {
+async ([expected, maxMs, measureArgs]) => {
   const state = STATE;
+  const measure = MEASURE;
+  const key = {key: ' ', code: 'Space', keyCode: 32, which: 32, bubbles: true, cancelable: true};
+  (document.activeElement || document.body).dispatchEvent(new KeyboardEvent('keydown', key));
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   const start = performance.now();
   while (JSON.stringify(state()) !== JSON.stringify(expected) && performance.now() - start < maxMs) await frame();
-  await frame(); await frame();
-  return state();
+  const present = [...document.querySelectorAll('.reveal .slides section.present img')];
+  await Promise.all(present.map((img) => img.decode().catch(() => null)));
+  return measure(measureArgs);
 }
-""".replace("STATE", STATE_JS.strip())
+""".replace("STATE", STATE_JS.strip()).replace("MEASURE", MEASURE_JS.strip())
 
-# Runs in an HTML deck: show step [h, v, f] and settle (one round trip per step).
-SLIDE_AND_SETTLE_JS = "async ([h, v, f]) => { Reveal.slide(h, v, f); await (SETTLE)(); }".replace(
-    "SETTLE", SETTLE_JS.strip()
-)
+# Runs in an HTML deck: show step [h, v, f], settle and measure it, in one round trip.
+SLIDE_AND_MEASURE_JS = r"""
+async ([[h, v, f], measureArgs]) => {
+  Reveal.slide(h, v, f);
+  await (SETTLE)();
+  return (MEASURE)(measureArgs);
+}
+""".replace("SETTLE", SETTLE_JS.strip()).replace("MEASURE", MEASURE_JS.strip())
 
 
 @dataclass
@@ -377,21 +389,22 @@ def build_html_decks(notebooks: list[Path], out_dir: Path) -> dict[str, dict[str
 
 
 def _walk(page, notebook: Path, result: DeckResult, shots: Path | None, check_text: bool, advance) -> None:
-    """Step through the deck on ``page``; ``advance(step)`` shows a step. Fills ``result``."""
+    """Step through the deck on ``page``; ``advance(number, step, measure_args)`` shows a step and returns what
+    MEASURE_JS measures on it. Fills ``result``."""
     ids, index_to_id = cell_table(notebook)
     steps = page.evaluate(STEPS_JS)
     result.steps = len(steps)
     result.slides = len({(h, v) for h, v, _ in steps})
     slide_numbers = {}
     seen = set()
+    session = page.context.new_cdp_session(page) if shots is not None else None
     for number, (h, v, f) in enumerate(steps):
         slide_numbers.setdefault((h, v), len(slide_numbers) + 1)
-        advance(number, (h, v, f))
-        measured = page.evaluate(MEASURE_JS, [None, MIN_BODY_PX, MIN_CODE_PX, TOLERANCE_PX, check_text])
+        measured = advance(number, (h, v, f), [None, MIN_BODY_PX, MIN_CODE_PX, TOLERANCE_PX, check_text])
         step = f"{h}.{v}.{f + 1}"
         if shots is not None:
             path = shots / f"{number:03d}_{h:02d}-{v:02d}-{f + 1:02d}.jpg"
-            page.screenshot(path=str(path), type="jpeg", quality=70)
+            screenshot(session, path)
             result.screenshots.append(str(path))
         slide_cell, slide_cell_id = _resolve(measured["firstCell"], ids, index_to_id)
         for image in measured["images"]:
@@ -441,6 +454,13 @@ def _walk(page, notebook: Path, result: DeckResult, shots: Path | None, check_te
             result.offenders.append(offender)
 
 
+def screenshot(session, path: Path) -> None:
+    """A JPEG of the viewport from a DevTools session on the page (Page.captureScreenshot, optimised for speed):
+    half the time of Playwright's page.screenshot, which also waits for fonts and hides the caret first."""
+    shot = session.send("Page.captureScreenshot", {"format": "jpeg", "quality": 70, "optimizeForSpeed": True})
+    Path(path).write_bytes(base64.b64decode(shot["data"]))
+
+
 def _deck_level(result: DeckResult, requests: list[str], errors: list[str]) -> None:
     for url in sorted(set(requests)):
         result.offenders.append(
@@ -467,13 +487,16 @@ def _console_text(message) -> str:
     return re.sub(r"[0-9a-f]{16,}", "<hash>", first)[:200]
 
 
-def walk_html_deck(browser, deck: Path, notebook: Path, form: str, viewport: str, shots: Path | None) -> DeckResult:
-    """Walk one HTML deck opened from disk with every request outside its folder blocked."""
-    width, height = VIEWPORTS[viewport]
-    result = DeckResult(notebook=notebook.name, form=form, viewport=viewport)
-    started = time.monotonic()
+def walk_html_deck(
+    browser, deck: Path, notebook: Path, form: str, viewports: tuple[str, ...], shots: Path | None
+) -> list[DeckResult]:
+    """Walk one HTML deck opened from disk with every request outside its folder blocked, at each of
+    ``viewports`` in turn on the same page (resized: loading a deck, with MathJax typesetting every slide,
+    costs as much as walking 40 steps). Screenshots (into ``shots``) are taken at 1280x720."""
     folder = deck.parent.resolve().as_uri() + "/"
-    blocked, errors = [], []
+    blocked, errors, results = [], [], []
+    started = time.monotonic()
+    width, height = VIEWPORTS[viewports[0]]
     page = browser.new_page(viewport={"width": width, "height": height})
 
     def only_local(route):
@@ -484,6 +507,9 @@ def walk_html_deck(browser, deck: Path, notebook: Path, form: str, viewport: str
             blocked.append(url)
             route.abort()
 
+    def advance(number, step, measure_args):
+        return page.evaluate(SLIDE_AND_MEASURE_JS, [list(step), measure_args])
+
     try:
         page.route("**/*", only_local)
         page.on("console", lambda msg: errors.append(_console_text(msg.text)) if msg.type == "error" else None)
@@ -493,21 +519,25 @@ def walk_html_deck(browser, deck: Path, notebook: Path, form: str, viewport: str
         page.add_style_tag(content=NO_ANIMATION_CSS)
         page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
         page.evaluate(SETTLE_JS)
-        if shots is not None:
-            shots.mkdir(parents=True, exist_ok=True)
-
-        def advance(number, step):
-            page.evaluate(SLIDE_AND_SETTLE_JS, list(step))
-
-        _walk(page, notebook, result, shots, viewport == "1280x720", advance)
-        result.notes = page.evaluate(
-            "() => [...document.querySelectorAll('aside.notes')].map((n) => n.innerText.trim())"
-        )
+        notes = page.evaluate("() => [...document.querySelectorAll('aside.notes')].map((n) => n.innerText.trim())")
+        for viewport in viewports:
+            result = DeckResult(notebook=notebook.name, form=form, viewport=viewport, notes=notes)
+            width, height = VIEWPORTS[viewport]
+            if page.viewport_size != {"width": width, "height": height}:
+                page.set_viewport_size({"width": width, "height": height})
+                page.evaluate("() => Reveal.layout()")  # as its resize handler does, without waiting for it
+            here = shots if viewport == "1280x720" else None
+            if here is not None:
+                here.mkdir(parents=True, exist_ok=True)
+            _walk(page, notebook, result, here, viewport == "1280x720", advance)
+            result.seconds = round(time.monotonic() - started, 1)
+            started = time.monotonic()
+            results.append(result)
     finally:
         page.close()
-    _deck_level(result, blocked, errors)
-    result.seconds = round(time.monotonic() - started, 1)
-    return result
+    # A request or console error belongs to the deck, not to one size: report it with the first.
+    _deck_level(results[0], blocked, errors)
+    return results
 
 
 def walk_rise(browser, base_url: str, rel_path: str, notebook: Path, viewport: str, shots: Path | None) -> DeckResult:
@@ -538,11 +568,10 @@ def walk_rise(browser, base_url: str, rel_path: str, notebook: Path, viewport: s
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
 
-        def advance(number, step):
+        def advance(number, step, measure_args):
             if number == 0:
-                return
-            page.keyboard.press("Space")
-            page.evaluate(RISE_STEP_JS, [list(step), 2000])
+                return page.evaluate(MEASURE_JS, measure_args)
+            return page.evaluate(RISE_STEP_JS, [list(step), 2000, measure_args])
 
         _walk(page, notebook, result, shots, viewport == "1280x720", advance)
         result.notes = speaker_notes(notebook)
@@ -660,7 +689,7 @@ def shutdown_kernels(base_url: str, path: str | None = None) -> None:
 
 
 def _walk_jobs(browser, jobs: collections.deque, take, shots_dir, decks: dict, lab_url, prepare=None) -> list:
-    """Walk jobs (viewport, notebook, form) taken from ``jobs`` with ``take`` (its popleft or pop) until none is
+    """Walk jobs (notebook, form, viewports) taken from ``jobs`` with ``take`` (its popleft or pop) until none is
     left, with one browser (None: launch one here, as a thread needs its own). ``prepare()``, if given, runs
     first (building the HTML decks); ``decks["ready"]`` is an Event set once they are built, which an HTML job
     waits for."""
@@ -675,25 +704,27 @@ def _walk_jobs(browser, jobs: collections.deque, take, shots_dir, decks: dict, l
         results = []
         while True:
             try:
-                viewport, notebook, form = take()
+                notebook, form, viewports = take()
             except IndexError:
                 return results
-            shots = None
-            if shots_dir is not None and viewport == "1280x720":
-                shots = Path(shots_dir) / form / notebook.stem
+            shots = Path(shots_dir) / form / notebook.stem if shots_dir is not None else None
             if form == "rise":
                 path = f"notebooks/{notebook.name}"
-                result = walk_rise(browser, lab_url, path, notebook, viewport, shots)
-                shutdown_kernels(lab_url, path)
+                walked = []
+                for viewport in viewports:
+                    here = shots if viewport == "1280x720" else None
+                    walked.append(walk_rise(browser, lab_url, path, notebook, viewport, here))
+                    shutdown_kernels(lab_url, path)
             else:
                 decks["ready"].wait()
                 if "error" in decks:
                     raise RuntimeError("building the HTML decks failed") from decks["error"]
-                result = walk_html_deck(browser, decks[form][notebook.stem], notebook, form, viewport, shots)
-            if shots is not None:
-                sheet = contact_sheet(result, Path(shots_dir) / f"contact_{form}_{notebook.stem}.png")
-                result.contact_sheet = str(sheet) if sheet else None
-            results.append(result)
+                walked = walk_html_deck(browser, decks[form][notebook.stem], notebook, form, viewports, shots)
+            for result in walked:
+                if shots is not None and result.screenshots:
+                    sheet = contact_sheet(result, Path(shots_dir) / f"contact_{form}_{notebook.stem}.png")
+                    result.contact_sheet = str(sheet) if sheet else None
+            results += walked
 
 
 def check_decks(
@@ -741,9 +772,16 @@ def check_decks(
     if shots_dir is not None:
         for form in FORMS:
             shutil.rmtree(Path(shots_dir) / form, ignore_errors=True)
-    walks = [(vp, nb, form) for vp, forms in jobs.items() for nb in notebooks for form in FORMS if form in forms]
-    html_jobs = [job for job in walks if job[2] != "rise"]
-    rise_jobs = [job for job in walks if job[2] == "rise"]
+    # One job per deck: a notebook in one form, at every viewport asked for (1280x720 first, for the screenshots).
+    sizes = sorted(jobs, key=lambda viewport: viewport != "1280x720")
+    walks = [
+        (nb, form, tuple(vp for vp in sizes if form in jobs[vp]))
+        for nb in notebooks
+        for form in FORMS
+        if any(form in jobs[vp] for vp in sizes)
+    ]
+    html_jobs = [job for job in walks if job[1] != "rise"]
+    rise_jobs = [job for job in walks if job[1] == "rise"]
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="emlab-decks-")))
@@ -762,9 +800,10 @@ def check_decks(
             finally:
                 decks["ready"].set()
 
-        # Two workers share one queue, so neither idles while the other has work: this one takes the RISE
+        # Two walkers share one queue, so neither idles while the other has work: this one takes the RISE
         # slideshows first (they need no build), a second browser on a thread builds the HTML decks and takes
-        # jobs from the other end; whichever finishes first takes the rest.
+        # jobs from the other end; whichever finishes first takes the rest. (A third walker gained nothing on
+        # 2 cores: the walk is bound by Chromium's CPU time, not by waiting.)
         queue = collections.deque(rise_jobs + html_jobs)
         if html_jobs and rise_jobs:
             with ThreadPoolExecutor(max_workers=1) as pool:

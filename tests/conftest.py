@@ -1,13 +1,23 @@
 """Shared set-up of the unit tests: a headless matplotlib, no figure left open, shared random problems.
 
-Notebooks (collected from notebooks/ by nbval) run in their own kernels and are not affected.
+Notebooks (collected from notebooks/ by nbval) run in their own kernels: they inherit the BLAS thread limit set
+here, nothing else.
 """
 
+import os
 import sys
 
-import matplotlib
-import numpy as np
-import pytest
+# pytest-xdist runs two workers on two cores, and each starts kernels (nbval's, the browser tests' JupyterLab).
+# With BLAS's default of one thread per core their threads spin against each other: a notebook ran 7x slower in
+# the browser beside the slide walk than alone. One BLAS thread per process, set before numpy loads and inherited
+# by every kernel. The stored outputs were made with the default threads, so nbval also checks that no output
+# depends on the thread count.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")  # headless: set here, never through MPLBACKEND (which would break nbval's figures)
 
