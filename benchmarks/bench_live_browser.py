@@ -33,9 +33,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from check_slides import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (the one launch recipe of every browser run)
+
 GOAL_MS = 50.0
 
 NOTEBOOK_CELLS = [
@@ -267,7 +267,7 @@ def main() -> int:
     proc, log, base = start_lab(root, tmp)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab", wait_until="domcontentloaded")
             page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
