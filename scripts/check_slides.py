@@ -246,16 +246,23 @@ STATE_JS = r"""
 
 NO_ANIMATION_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 
-# Runs in an HTML deck: wait until MathJax has typeset everything queued so far and the images of the step on
-# screen are decoded. No animation frames: the measurements force layout themselves, and a screenshot captures a
-# new frame of its own (two frames a step were 15% of the walk).
-SETTLE_JS = r"""
+# Runs in a deck: wait until the images of the step on screen are decoded.
+DECODED_JS = r"""
 async () => {
-  if (window.MathJax && MathJax.Hub) await new Promise((r) => MathJax.Hub.Queue(r));
   const present = [...document.querySelectorAll('.reveal .slides section.present img')];
   await Promise.all(present.map((img) => img.decode().catch(() => null)));
 }
 """
+
+# Runs in an HTML deck: wait until MathJax has typeset everything queued so far and the step's images are
+# decoded. No animation frames: the measurements force layout themselves, and a screenshot captures a new frame
+# of its own.
+SETTLE_JS = r"""
+async () => {
+  if (window.MathJax && MathJax.Hub) await new Promise((r) => MathJax.Hub.Queue(r));
+  await (DECODED)();
+}
+""".replace("DECODED", DECODED_JS.strip())
 
 
 # Runs in the RISE page once it shows a slide: wait until JupyterLab has drawn the notebook (markdown
@@ -289,11 +296,10 @@ async ([expected, maxMs, measureArgs]) => {
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   const start = performance.now();
   while (JSON.stringify(state()) !== JSON.stringify(expected) && performance.now() - start < maxMs) await frame();
-  const present = [...document.querySelectorAll('.reveal .slides section.present img')];
-  await Promise.all(present.map((img) => img.decode().catch(() => null)));
+  await (DECODED)();
   return measure(measureArgs);
 }
-""".replace("STATE", STATE_JS.strip()).replace("MEASURE", MEASURE_JS.strip())
+""".replace("STATE", STATE_JS.strip()).replace("MEASURE", MEASURE_JS.strip()).replace("DECODED", DECODED_JS.strip())
 
 # Runs in an HTML deck: show step [h, v, f], settle and measure it, in one round trip.
 SLIDE_AND_MEASURE_JS = r"""
@@ -455,8 +461,8 @@ def _walk(page, notebook: Path, result: DeckResult, shots: Path | None, check_te
 
 
 def screenshot(session, path: Path) -> None:
-    """A JPEG of the viewport from a DevTools session on the page (Page.captureScreenshot, optimised for speed):
-    half the time of Playwright's page.screenshot, which also waits for fonts and hides the caret first."""
+    """A JPEG of the viewport from a DevTools session on the page (Page.captureScreenshot), without the font
+    wait and caret hiding that Playwright's page.screenshot adds to every shot."""
     shot = session.send("Page.captureScreenshot", {"format": "jpeg", "quality": 70, "optimizeForSpeed": True})
     Path(path).write_bytes(base64.b64decode(shot["data"]))
 

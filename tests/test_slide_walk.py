@@ -94,8 +94,8 @@ def test_the_walk_finds_each_kind_of_misfit(browser, tmp_path):
     slide by slide (and the slides that fit are not), at both sizes, with a screenshot of every step."""
     import nbformat
 
-    def cell(source, slide_type, kind="markdown"):
-        made = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+    def cell(source, slide_type):
+        made = nbformat.v4.new_markdown_cell(source)
         made.metadata["slideshow"] = {"slide_type": slide_type}
         return made
 
