@@ -79,10 +79,11 @@ MIN_CODE_PX = 18
 #: Slack for rounding, in px.
 TOLERANCE_PX = 1
 REASONS = ("overflow", "clipped", "small-text", "raw-tex", "notes-visible", "external-request", "console-error")
-#: What the test and the script walk by default: every form at 1280x720 (with screenshots), and the HTML
-#: deck with code again at 1024x768. The HTML decks have a fixed 1280x720 canvas that reveal.js scales as a
-#: whole, so their layout does not depend on the screen; the 1024x768 walk checks that it stays so.
-DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code",)}
+#: What the script walks by default: every form at 1280x720 (with screenshots), and the HTML deck with code
+#: and RISE again at 1024x768. Every form has a fixed 1280x720 canvas that reveal.js scales as a whole (RISE
+#: through notebooks/rise.css), so the layout does not depend on the screen; the 1024x768 walk checks that it
+#: stays so. The test walks 1280x720 only (tests/test_slide_walk.py says why).
+DEFAULT_JOBS = {"1280x720": FORMS, "1024x768": ("code", "rise")}
 #: Extra ``jupyter lab`` options for presenting with RISE (jupyterlab-rise 0.43.1, the newest release): its
 #: slideshow page (/rise/...) loads no JupyterLab extension from the labextensions folders. It would load them
 #: all, and the ipywidgets manager (jupyterlab_widgets 3, ipywidgets 8) cannot load there: it needs
@@ -626,14 +627,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyterlab(notebooks_dir: Path, log_path: Path):
-    """A JupyterLab server (no token, 127.0.0.1) on a copy of ``notebooks_dir``; yields its base URL."""
+def jupyterlab(notebooks_dir: Path, log_path: Path, settings: dict | None = None, extra_args: tuple[str, ...] = ()):
+    """A JupyterLab server (no token, 127.0.0.1) on a copy of ``notebooks_dir``, as instructors start it for RISE
+    (:data:`RISE_SERVER_ARGS`), isolated from the machine's Jupyter configuration; yields its base URL.
+
+    ``settings`` maps a settings file name (``"<extension>/<plugin>.jupyterlab-settings"``) to its values, for
+    the server's user settings folder; ``extra_args`` go to ``jupyter lab`` as they are.
+    """
     with tempfile.TemporaryDirectory(prefix="emlab-lab-") as tmp:
         tmp = Path(tmp)
         root = tmp / "root"
         shutil.copytree(notebooks_dir, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for name, values in (settings or {}).items():
+            (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / "settings" / name).write_text(json.dumps(values), encoding="utf-8")
         env = dict(os.environ)
+        # The inline backend must draw the figures; a stray MPLBACKEND=Agg would hide them all.
         env.pop("MPLBACKEND", None)
+        # No user config, and no user-level kernelspec that could point "python3" at another interpreter.
         env.update(
             JUPYTER_CONFIG_DIR=str(tmp / "config"),
             JUPYTER_DATA_DIR=str(tmp / "data"),
@@ -644,7 +655,8 @@ def jupyterlab(notebooks_dir: Path, log_path: Path):
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None",
-            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}", *RISE_SERVER_ARGS,
+            f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+            f"--LabApp.user_settings_dir={tmp / 'settings'}", *RISE_SERVER_ARGS, *extra_args,
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
@@ -943,7 +955,7 @@ def main(argv: list[str] | None = None) -> int:
         "--viewport",
         action="append",
         choices=sorted(VIEWPORTS),
-        help="walk at this size (repeatable); default: what the test walks, " + repr(DEFAULT_JOBS),
+        help="walk at this size (repeatable); default: " + repr(DEFAULT_JOBS),
     )
     parser.add_argument("--report", type=Path, default=REPORT, help=f"default: {REPORT.relative_to(ROOT)}")
     parser.add_argument("--shots", type=Path, default=SHOTS, help=f"default: {SHOTS.relative_to(ROOT)}")

@@ -8,9 +8,9 @@ Usage (from the repository root)::
 
 For each notebook it sets
 
-- ``metadata.rise`` to :data:`RISE_METADATA`: the 1280x720 canvas of the HTML decks (scaled up on larger
-  screens, so a slide that fits at 1280x720 fits there too; on a narrower screen RISE narrows the canvas to
-  the screen's width and scales it down, so 1024x768 needs its own check), reveal.js's "white" theme
+- ``metadata.rise`` to :data:`RISE_METADATA`: the 1280x720 canvas of the HTML decks, scaled as a whole to
+  any screen (jupyterlab-rise would stretch it to the window's width; ``notebooks/rise.css`` keeps it at
+  this size, so a slide that fits at 1280x720 fits every screen), reveal.js's "white" theme
   (bundled fonts; RISE's default "simple" theme fetches Google Fonts), no transition, slide numbers, no
   scrolling. The font sizes
   themselves are in ``notebooks/rise.css``, which RISE loads next to the notebooks;
@@ -31,11 +31,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The decks' canvas and cell tags, so that RISE and the HTML decks agree.
+from build_slides import REMOVE_CELL_TAGS, REMOVE_INPUT_TAGS, SLIDE_HEIGHT, SLIDE_WIDTH  # noqa: E402
 
 #: RISE (jupyterlab-rise) settings for every course notebook; see the module docstring.
 RISE_METADATA = {
-    "width": 1280,
-    "height": 720,
+    "width": SLIDE_WIDTH,
+    "height": SLIDE_HEIGHT,
     "margin": 0,
     "minScale": 0.2,
     "maxScale": 2.0,
@@ -48,9 +52,6 @@ RISE_METADATA = {
     "progress": True,
     "start_slideshow_at": "selected",
 }
-
-HIDE_INPUT_TAGS = ("hide-input", "remove-input")
-REMOVE_CELL_TAGS = ("remove-cell", "slides-skip")
 
 
 def default_notebooks(root: Path = ROOT) -> list[Path]:
@@ -74,7 +75,7 @@ def apply_slide_metadata(nb) -> list[str]:
     nb.metadata["rise"] = dict(RISE_METADATA)
     for index, cell in enumerate(nb.cells):
         tags = set(cell.metadata.get("tags", []))
-        if tags & set(HIDE_INPUT_TAGS) and cell.cell_type == "code":
+        if tags & set(REMOVE_INPUT_TAGS) and cell.cell_type == "code":
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
         if tags & set(REMOVE_CELL_TAGS):
             slideshow = cell.metadata.setdefault("slideshow", {})

@@ -1,6 +1,6 @@
 """What a student does on Binder, in a real browser: open each notebook in JupyterLab and Run All.
 
-One JupyterLab server (``subprocess.Popen`` on 127.0.0.1, no token) serves a copy of ``notebooks/``, and one
+One JupyterLab server (``check_slides.jupyterlab``: 127.0.0.1, no token) serves a copy of ``notebooks/``, and one
 headless Chromium page (Debian's ``/usr/bin/chromium`` driven by Playwright) opens every notebook in turn,
 clears its stored outputs, runs all cells and waits for the kernel to be idle. Then it asserts:
 
@@ -21,13 +21,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,6 +30,8 @@ from _browser import chromium, require
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "scripts"))
+import check_slides  # noqa: E402  (scripts/ is not a package)
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 #: Seconds one notebook may take to run all its cells in the browser.
@@ -52,12 +49,6 @@ def course_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 
 
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # JupyterLab user settings for the test server: render every cell (the default content-visibility mode leaves
@@ -84,71 +75,12 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab_server(browser, tmp_path_factory):
-    """A JupyterLab server on a copy of notebooks/; yields its base URL and terminates it afterwards."""
-    tmp = tmp_path_factory.mktemp("lab")
-    root = tmp / "root"
-    shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    settings = tmp / "settings"
-    for name, values in LAB_SETTINGS.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(values))
-    env = dict(os.environ)
-    # The inline backend must draw the figures; a stray MPLBACKEND=Agg would hide them all.
-    env.pop("MPLBACKEND", None)
-    # Isolate from the machine's Jupyter: no user config, and no user-level kernelspec that could point
-    # "python3" at another interpreter than the one running the tests.
-    env.update(
-        JUPYTER_CONFIG_DIR=str(tmp / "config"),
-        JUPYTER_DATA_DIR=str(tmp / "data"),
-        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-        IPYTHONDIR=str(tmp / "ipython"),
-    )
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.token=",
-        "--ServerApp.password=",
-        "--LabApp.news_url=None",
-        "--expose-app-in-browser",
-        f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-        # As instructors start it for RISE (see scripts/check_slides.py): no JupyterLab extensions in the slideshow.
-        *load_script("check_slides").RISE_SERVER_ARGS,
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
+def lab_server(browser):
+    """A JupyterLab server on a copy of notebooks/, set up as instructors start it for RISE; yields its base URL."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log_path = SCREENSHOTS.parent / "jupyterlab.log"
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"JupyterLab exited with code {proc.returncode}; see {log_path}")
-                try:
-                    with urllib.request.urlopen(f"{base}/api/status", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"JupyterLab did not answer on {base} within 90 s; see {log_path}")
-                    time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with check_slides.jupyterlab(NOTEBOOKS, log_path, LAB_SETTINGS, ("--expose-app-in-browser",)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -332,12 +264,31 @@ FIGURE_ON_SLIDE_JS = """
 """
 
 
-def test_rise_slideshow_shows_a_figure(browser, lab_server):
+# In the RISE page: the slide canvas's layout size and where it is drawn on screen.
+CANVAS_JS = """
+() => {
+  const slides = document.querySelector('.reveal .slides');
+  const r = slides.getBoundingClientRect();
+  return {width: slides.offsetWidth, height: slides.offsetHeight,
+          left: r.left, top: r.top, right: r.right, bottom: r.bottom, screenWidth: r.width};
+}
+"""
+
+#: Screens a slideshow meets: an old 4:3 projector, the canvas itself, a 1080p projector, a 16:10 laptop.
+SCREENS = ((1024, 768), (1280, 720), (1920, 1080), (1440, 900))
+
+
+def test_rise_slideshow_shows_a_figure_on_any_screen(browser, lab_server):
+    """RISE presents a figure slide, and on every screen shape the 1280x720 canvas of the notebooks' rise metadata
+    is scaled as a whole to fit the screen (jupyterlab-rise alone stretches it to the window, and on a 1080p
+    projector the slide then ran a quarter past each edge)."""
     found = first_figure_on_a_slide()
     if found is None:
         pytest.fail("no notebook in notebooks/ has a figure on a slide to present")
     notebook, index = found
     rel = notebook.relative_to(ROOT).as_posix()
+    rise = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["rise"]
+    canvas = (rise["width"], rise["height"])
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         # jupyterlab-rise serves a notebook as a slideshow at /rise/<path>, starting at the slide that holds
@@ -355,6 +306,26 @@ def test_rise_slideshow_shows_a_figure(browser, lab_server):
             pytest.fail(f"RISE slideshow of {rel}: no figure on screen within 30 steps of cell {index}")
         page.wait_for_timeout(500)  # let the slide transition finish for the screenshot
         page.screenshot(path=str(SCREENSHOTS / f"rise_{notebook.stem}.png"))
+
+        for width, height in SCREENS:
+            page.set_viewport_size({"width": width, "height": height})
+            scale = min(width / canvas[0], height / canvas[1], rise["maxScale"])
+            # reveal.js lays the slide out again on the window's resize event, which a window resized by hand
+            # fires but a viewport set through DevTools does not; the page may not have the new size at once,
+            # and RISE's stylesheet moves the canvas there in a 0.2 s transition. Wait until it stands still.
+            drawn = None
+            for _ in range(30):
+                page.evaluate("() => window.dispatchEvent(new Event('resize'))")
+                page.wait_for_timeout(150)
+                drawn, before = page.evaluate(CANVAS_JS), drawn
+                if drawn == before and abs(drawn["screenWidth"] - canvas[0] * scale) < 2:
+                    break
+            where = f"RISE at {width}x{height}"
+            assert (drawn["width"], drawn["height"]) == canvas, f"{where}: canvas laid out at {drawn}, not {canvas}"
+            assert abs(drawn["screenWidth"] - canvas[0] * scale) < 2, f"{where}: drawn {drawn}, scale {scale:.3f}"
+            assert drawn["left"] > -1 and drawn["top"] > -1, f"{where}: the slide starts off screen: {drawn}"
+            assert drawn["right"] < width + 1 and drawn["bottom"] < height + 1, f"{where}: slide cut: {drawn}"
+            assert page.evaluate(FIGURE_ON_SLIDE_JS), f"{where}: the figure is no longer on screen"
     finally:
         page.close()
 

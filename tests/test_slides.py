@@ -318,3 +318,14 @@ def test_rise_stylesheet_ships_next_to_the_notebooks():
     # jupyterlab-rise loads <notebook folder>/rise.css when presenting.
     css = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
     assert "--jp-content-font-size1: 24px" in css and "--jp-code-font-size: 20px" in css
+
+
+def test_rise_stylesheet_keeps_the_canvas_of_the_rise_metadata():
+    # jupyterlab-rise stretches the canvas to the window unless rise.css pins it (with !important, as RISE does)
+    # to the size reveal.js scales from; the browser test checks the result on screens of three shapes.
+    css = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
+    rule = re.search(r"^\.rise-enabled \.reveal \.slides \{([^}]*)\}", css, re.MULTILINE)
+    assert rule, "rise.css has no .rise-enabled .reveal .slides rule"
+    sizes = dict(re.findall(r"(width|height):\s*(\d+)px !important", rule.group(1)))
+    canvas = slide_metadata.RISE_METADATA
+    assert sizes == {"width": str(canvas["width"]), "height": str(canvas["height"])}
