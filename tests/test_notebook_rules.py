@@ -245,3 +245,36 @@ def test_instructor_guide_slide_counts_match_the_notebooks():
         slides = sum(slide_type(c) in ("slide", "subslide") for c in cells)
         steps = slides + sum(slide_type(c) == "fragment" for c in cells)
         assert rows[path.name[:2]] == f"{slides} ({steps})", f"{path.name}: the guide's slide count is out of date"
+
+
+#: A check's code may stay on its slide when it is this short (source lines); a longer one shows only its output.
+MAX_SHOWN_CHECK_LINES = 6
+#: A check is announced by a markdown cell opening with "Check" ("**Check.**", "**Check 2: ...**", "## Check ...").
+CHECK_INTRO = re.compile(r"^(#+\s*)?\**Check\b")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_check_cells_show_their_confirmation_not_their_code(path):
+    """Issue 8: in a check cell the slide shows the one-line confirmation, not the code. The code cells after a
+    markdown cell announcing a check (up to the next shown markdown cell) are tagged ``hide-input`` unless they are
+    at most MAX_SHOWN_CHECK_LINES lines; the notebook keeps the code (collapsed in JupyterLab, one click away). A
+    hidden one must print its confirmation, or its slide shows nothing of the check."""
+    cells = load(path)["cells"]
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown" or not shown_in_decks(cell) or not CHECK_INTRO.match(source(cell).lstrip()):
+            continue
+        for j in range(i + 1, len(cells)):
+            check = cells[j]
+            if check["cell_type"] == "markdown" and shown_in_decks(check):
+                break
+            if check["cell_type"] != "code" or not shown_in_decks(check):
+                continue
+            hidden = {"hide-input", "remove-input"} & set(check.get("metadata", {}).get("tags", []))
+            lines = len(source(check).splitlines())
+            if not hidden and lines > MAX_SHOWN_CHECK_LINES:
+                problems.append(f"cell {j} ({lines} lines of code) is the check cell {i} announces: tag it hide-input")
+            printed = any(out.get("name") == "stdout" or "data" in out for out in check.get("outputs", []))
+            if hidden and not printed:
+                problems.append(f"cell {j} hides its code but prints nothing, so its slide shows nothing of the check")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
