@@ -278,3 +278,23 @@ def test_check_cells_show_their_confirmation_not_their_code(path):
             if hidden and not printed:
                 problems.append(f"cell {j} hides its code but prints nothing, so its slide shows nothing of the check")
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+#: Code on a slide: 20 px monospace on the 1280-px canvas wraps at about 96 characters, and 18 lines (26 px each,
+#: 470 px) leave a 720-px slide room for its heading and output. Longer code is for the notebook: hide it on the
+#: slides (``hide-input``: the output stays) or split the cell.
+SLIDE_CODE_COLUMNS, MAX_SLIDE_CODE_LINES = 96, 18
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_code_shown_on_a_slide_is_short_enough_to_read(path):
+    """Issue 8: code shown on slides is short enough to read from the back of the room."""
+    long = []
+    for i, cell in enumerate(load(path)["cells"]):
+        hidden = {"hide-input", "remove-input"} & set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code" or hidden or not shown_in_decks(cell):
+            continue
+        lines = sum(max(1, -(-len(line) // SLIDE_CODE_COLUMNS)) for line in source(cell).splitlines())
+        if lines > MAX_SLIDE_CODE_LINES:
+            long.append(f"cell {i}: {lines} lines on the slide")
+    assert not long, f"{path.name}: tag hide-input or split (at most {MAX_SLIDE_CODE_LINES} lines):\n" + "\n".join(long)
