@@ -22,6 +22,9 @@ A step fails (an "offender") when
   outputs) on screen at 1280x720 (sizes are checked at that viewport only);
 - ``raw-tex``: TeX source or a MathJax error is visible (``$...$``, ``\\frac``...);
 - ``notes-visible``: a speaker note (a ``notes`` cell) is shown on the slide instead of the speaker view;
+- ``under-controls``: text lies under reveal.js's navigation arrows or the slide number (bottom right), where
+  the room cannot read it (at 1280x720, where the slide fills the screen; figures are not checked: their
+  corner is the plot's margin);
 
 and a deck fails on ``external-request`` (anything outside the deck folder for the offline HTML decks, outside
 the JupyterLab server for RISE: every such request is blocked) and ``console-error``.
@@ -78,7 +81,10 @@ MIN_BODY_PX = 20
 MIN_CODE_PX = 18
 #: Slack for rounding, in px.
 TOLERANCE_PX = 1
-REASONS = ("overflow", "clipped", "small-text", "raw-tex", "notes-visible", "external-request", "console-error")
+REASONS = (
+    "overflow", "clipped", "small-text", "raw-tex", "notes-visible", "under-controls", "external-request",
+    "console-error",
+)
 #: What the script walks by default: every form at 1280x720 (with screenshots), and the HTML deck with code
 #: and RISE again at 1024x768. Every form has a fixed 1280x720 canvas that reveal.js scales as a whole (RISE
 #: through notebooks/rise.css), so the layout does not depend on the screen; the 1024x768 walk checks that it
@@ -177,6 +183,17 @@ MEASURE_JS = r"""
     String.raw`\\(phi|alpha|beta|lambda|pi|ell|left|right|begin|end|cdot|mid|top|quad|text|hat|bar|tilde)\b`,
     String.raw`\\(partial|nabla|infty|in)\b`,
   ].join('|'));
+  // What reveal.js draws over the bottom right of the slide: the arrows that can be used, and the slide number.
+  const controls = [...document.querySelectorAll('.reveal .controls button.enabled, .reveal .slide-number')]
+    .filter((el) => getComputedStyle(el).display !== 'none' && getComputedStyle(el).visibility !== 'hidden')
+    .map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
+  const underControls = (node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return [...range.getClientRects()].some((r) => controls.some((c) =>
+      r.right > c.left + tol && r.left < c.right - tol && r.bottom > c.top + tol && r.top < c.bottom - tol));
+  };
+  const covered = new Map();
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const smallest = new Map();
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -186,6 +203,8 @@ MEASURE_JS = r"""
     if (!el || el.closest(mathSel) || !shown(el)) continue;
     const isCode = el.closest(codeSel) !== null;
     if (!isCode && tex.test(text)) add(el, 'raw-tex', 0, text.slice(0, 80));
+    if (checkText && controls.length && !covered.has(cellKey(el)) && underControls(node))
+      covered.set(cellKey(el), {el, text});
     if (!checkText) continue;
     const px = parseFloat(getComputedStyle(el).fontSize) * scale;
     const min = isCode ? minCode : minBody;
@@ -194,6 +213,8 @@ MEASURE_JS = r"""
       if (!smallest.has(key) || smallest.get(key).px > px) smallest.set(key, {el, px, isCode, text});
     }
   }
+  for (const [, v] of covered)
+    add(v.el, 'under-controls', 0, 'under the arrows: ' + JSON.stringify(v.text.slice(0, 40)));
   for (const [, v] of smallest)
     add(v.el, 'small-text', 0, `${v.px.toFixed(1)} px ${v.isCode ? 'code' : 'text'} ` +
       `(min ${v.isCode ? minCode : minBody}): ${JSON.stringify(v.text.slice(0, 40))}`);

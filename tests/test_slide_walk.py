@@ -107,6 +107,7 @@ def test_the_walk_finds_each_kind_of_misfit(browser, tmp_path):
         cell('## Too wide\n<div style="width: 1700px; background: #eee">a wide box</div>', "slide"),
         cell('## Too small\n<span style="font-size: 10px">text nobody at the back can read</span>', "slide"),
         cell("## Raw TeX\nThe bound is \\frac{a}{b} with no dollar signs.", "slide"),
+        cell('## Under the arrows\n<p style="margin-top: 580px; text-align: right">the last word</p>', "slide"),
         cell("## It fits\nFirst this,", "slide"),
         cell("then this.", "fragment"),
         cell("Speaker note: say why.", "notes"),
@@ -118,13 +119,13 @@ def test_the_walk_finds_each_kind_of_misfit(browser, tmp_path):
     report = check_slides.check_decks(browser, [notebook], jobs, work_dir=tmp_path / "decks", shots_dir=tmp_path)
     decks = {deck["viewport"]: deck for deck in report["decks"]}
     assert set(decks) == set(jobs)
-    # Slide numbers as the report counts them (from 1). Text sizes are checked at 1280x720 only.
+    # Slide numbers as the report counts them (from 1). Text sizes and the arrows' corner are checked at 1280x720 only.
     expected = {
-        "1280x720": {2: {"overflow"}, 3: {"clipped"}, 4: {"small-text"}, 5: {"raw-tex"}},
+        "1280x720": {2: {"overflow"}, 3: {"clipped"}, 4: {"small-text"}, 5: {"raw-tex"}, 6: {"under-controls"}},
         "1024x768": {2: {"overflow"}, 3: {"clipped"}, 5: {"raw-tex"}},
     }
     for viewport, deck in decks.items():
-        assert (deck["slides"], deck["steps"], len(deck["notes"])) == (6, 7, 1), viewport
+        assert (deck["slides"], deck["steps"], len(deck["notes"])) == (7, 8, 1), viewport
         found: dict[int, set[str]] = {}
         for offender in deck["offenders"]:
             found.setdefault(offender["slide"], set()).add(offender["reason"])
@@ -134,5 +135,5 @@ def test_the_walk_finds_each_kind_of_misfit(browser, tmp_path):
     assert [(s, r) for s, r, _ in px["1280x720"]] == [(s, r) for s, r, _ in px["1024x768"]]
     assert all(abs(a[2] - b[2]) <= 2 for a, b in zip(px["1280x720"], px["1024x768"], strict=True)), px
     shots = sorted((tmp_path / "code" / notebook.stem).glob("*.jpg"))
-    assert len(shots) == 7 and all(shot.stat().st_size > 1000 for shot in shots)
+    assert len(shots) == 8 and all(shot.stat().st_size > 1000 for shot in shots)
     assert Path(decks["1280x720"]["contact_sheet"]).is_file()
