@@ -19,7 +19,6 @@ instead: the browser test must never be skipped there.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
@@ -31,7 +30,8 @@ from _browser import chromium, require
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT / "scripts"))
-import check_slides  # noqa: E402  (scripts/ is not a package)
+import build_slides  # noqa: E402  (scripts/ is not a package)
+import check_slides  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 #: Seconds one notebook may take to run all its cells in the browser.
@@ -334,12 +334,10 @@ def test_rise_slideshow_shows_a_figure_on_any_screen(browser, lab_server):
 def offline_static(tmp_path_factory):
     """reveal.js & co fetched once with npm (``build_slides.fetch_offline_assets``) for the offline-deck tests."""
     require(shutil.which("npm") is not None, "npm is missing, so --offline cannot fetch reveal.js")
-    build_slides = load_script("build_slides")
     return build_slides.fetch_offline_assets(tmp_path_factory.mktemp("offline") / build_slides.STATIC_DIR)
 
 
 def offline_deck(notebook: Path, out: Path, static: Path) -> Path:
-    build_slides = load_script("build_slides")
     (deck,) = build_slides.build_decks(
         [notebook], out, offline=True, fetch=lambda dest: shutil.copytree(static, dest, dirs_exist_ok=True)
     )
@@ -428,12 +426,3 @@ def test_speaker_notes_reach_the_speaker_view(browser, tmp_path, offline_static)
         page.context.unroute("**/*")
         page.close()
     assert not blocked, f"the speaker view asked the network for {blocked}"
-
-
-def load_script(name: str):
-    """Import scripts/<name>.py (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module

@@ -17,6 +17,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+#: The presented notebooks (the solutions are not slides).
+COURSE = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
 
 
 def _run_notebooks_script():
@@ -39,7 +41,7 @@ def source(cell):
 
 
 def test_the_course_has_its_notebooks():
-    names = [p.name for p in NOTEBOOKS if p.parent.name == "notebooks"]
+    names = [p.name for p in COURSE]
     assert names and names[0].startswith("00_"), "notebooks/00_... is the start page"
     prefixes = [int(n[:2]) for n in names]
     assert prefixes == list(range(len(names))), f"notebooks must be numbered 00, 01, ... without gaps: {names}"
@@ -135,7 +137,7 @@ def test_every_cell_has_slideshow_metadata(path):
         assert slide_type in SLIDE_TYPES, f"cell {i}: slideshow.slide_type is {slide_type!r}"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_goals_at_the_top_and_summary_at_the_bottom(path):
     md = [source(c).lower() for c in load(path)["cells"] if c["cell_type"] == "markdown"]
     assert any("goal" in t for t in md[:3]), "state the learning goals at the top"
@@ -180,7 +182,12 @@ def shown_in_decks(cell):
     return not removed and slide_type(cell) not in ("skip", "notes")
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def input_hidden(cell):
+    """The decks show only the cell's outputs (and JupyterLab collapses its code)."""
+    return bool({"hide-input", "remove-input"} & set(cell.get("metadata", {}).get("tags", [])))
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_speaker_notes_reach_the_speaker_view_only(path):
     """Every course notebook has speaker notes (``notes`` cells: the decks' speaker view, press S), and a remark for
     the instructor never lands on a slide: a markdown cell starting "Speaker note" must be of type ``notes``, and a
@@ -226,9 +233,8 @@ def test_instructor_guide_lists_every_speaker_note():
         number, count, text = match.groups()
         slides = [int(re.match(r"\d+", item).group()) for item in " ".join(text.split()).rstrip(".").split("; ")]
         entries[number] = (int(count), slides)
-    course = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
-    assert sorted(entries) == [p.name[:2] for p in course], "one entry per course notebook"
-    for path in course:
+    assert sorted(entries) == [p.name[:2] for p in COURSE], "one entry per course notebook"
+    for path in COURSE:
         where = speaker_note_slides(path)
         assert entries[path.name[:2]] == (len(where), where), f"{path.name}: the guide's list is out of date"
 
@@ -238,9 +244,8 @@ def test_instructor_guide_slide_counts_match_the_notebooks():
     notebooks' slide metadata (slides and sub-slides; steps add the fragments), as the decks count them."""
     guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| (\d\d) [^|]*\|[^|]*\| (\d+ \(\d+\)) \|$", guide, re.M))
-    course = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
-    assert sorted(rows) == [p.name[:2] for p in course], "one row per course notebook in the presenting table"
-    for path in course:
+    assert sorted(rows) == [p.name[:2] for p in COURSE], "one row per course notebook in the presenting table"
+    for path in COURSE:
         cells = [c for c in load(path)["cells"] if shown_in_decks(c)]
         slides = sum(slide_type(c) in ("slide", "subslide") for c in cells)
         steps = slides + sum(slide_type(c) == "fragment" for c in cells)
@@ -253,7 +258,7 @@ MAX_SHOWN_CHECK_LINES = 6
 CHECK_INTRO = re.compile(r"^(#+\s*)?\**Check\b")
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_check_cells_show_their_confirmation_not_their_code(path):
     """Issue 8: in a check cell the slide shows the one-line confirmation, not the code. The code cells after a
     markdown cell announcing a check (up to the next shown markdown cell) are tagged ``hide-input`` unless they are
@@ -270,7 +275,7 @@ def test_check_cells_show_their_confirmation_not_their_code(path):
                 break
             if check["cell_type"] != "code" or not shown_in_decks(check):
                 continue
-            hidden = {"hide-input", "remove-input"} & set(check.get("metadata", {}).get("tags", []))
+            hidden = input_hidden(check)
             lines = len(source(check).splitlines())
             if not hidden and lines > MAX_SHOWN_CHECK_LINES:
                 problems.append(f"cell {j} ({lines} lines of code) is the check cell {i} announces: tag it hide-input")
@@ -286,13 +291,12 @@ def test_check_cells_show_their_confirmation_not_their_code(path):
 SLIDE_CODE_COLUMNS, MAX_SLIDE_CODE_LINES = 96, 18
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_code_shown_on_a_slide_is_short_enough_to_read(path):
     """Issue 8: code shown on slides is short enough to read from the back of the room."""
     long = []
     for i, cell in enumerate(load(path)["cells"]):
-        hidden = {"hide-input", "remove-input"} & set(cell.get("metadata", {}).get("tags", []))
-        if cell["cell_type"] != "code" or hidden or not shown_in_decks(cell):
+        if cell["cell_type"] != "code" or input_hidden(cell) or not shown_in_decks(cell):
             continue
         lines = sum(max(1, -(-len(line) // SLIDE_CODE_COLUMNS)) for line in source(cell).splitlines())
         if lines > MAX_SLIDE_CODE_LINES:

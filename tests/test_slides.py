@@ -322,7 +322,7 @@ def test_rise_stylesheet_ships_next_to_the_notebooks():
 
 def test_rise_stylesheet_keeps_the_canvas_of_the_rise_metadata():
     # jupyterlab-rise stretches the canvas to the window unless rise.css pins it (with !important, as RISE does)
-    # to the size reveal.js scales from; the browser test checks the result on screens of three shapes.
+    # to the size reveal.js scales from; the browser test checks the result on screens of four shapes.
     css = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
     rule = re.search(r"^\.rise-enabled \.reveal \.slides \{([^}]*)\}", css, re.MULTILINE)
     assert rule, "rise.css has no .rise-enabled .reveal .slides rule"
